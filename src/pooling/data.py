@@ -1,0 +1,222 @@
+"""Load and validate a groups CSV: one row per group with its trials and successes.
+
+The shipped file is ``data/spacex_launches.csv`` (vehicle, launches, successes), but any CSV
+with a name column and two count columns works. Validation uses a pandera schema; any
+violation raises :class:`DataError` with one line naming the file, the line, the problem and
+the fix. Lines are counted as in a text editor: the header is line 1.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from pooling.paths import DEFAULT_DATA
+
+#: Column names of the shipped file.
+DEFAULT_COLUMNS = {"group": "vehicle", "trials": "launches", "successes": "successes"}
+MIN_GROUPS = 2
+_INTEGER = r"^[+-]?\d+$"
+
+
+class DataError(ValueError):
+    """A groups CSV that cannot be used; the message is one line that says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The data's own column names, used for titles and axis labels.
+
+    Attributes
+    ----------
+    group, trials, successes : str
+        Names of the group, trials and successes columns in the CSV.
+    """
+
+    group: str = DEFAULT_COLUMNS["group"]
+    trials: str = DEFAULT_COLUMNS["trials"]
+    successes: str = DEFAULT_COLUMNS["successes"]
+
+
+def _text_schema(labels: Labels) -> pa.DataFrameSchema:
+    """Schema for the raw text: every cell present, counts written as whole numbers."""
+    count = pa.Check.str_matches(_INTEGER, error="is not a whole number")
+    return pa.DataFrameSchema(
+        {
+            labels.group: pa.Column(str, nullable=False),
+            labels.trials: pa.Column(str, checks=count, nullable=False),
+            labels.successes: pa.Column(str, checks=count, nullable=False),
+        },
+        strict=False,
+    )
+
+
+def _count_schema(labels: Labels) -> pa.DataFrameSchema:
+    """Schema for the parsed counts: non-negative, successes within trials, unique names."""
+    return pa.DataFrameSchema(
+        {
+            labels.group: pa.Column(
+                str, pa.Check.str_length(min_value=1, error="is an empty name"), unique=True
+            ),
+            labels.trials: pa.Column("int64", pa.Check.ge(0, error="is negative")),
+            labels.successes: pa.Column("int64", pa.Check.ge(0, error="is negative")),
+        },
+        checks=pa.Check(
+            lambda df: df[labels.successes] <= df[labels.trials],
+            error=f"has more {labels.successes} than {labels.trials}",
+        ),
+        strict=False,
+    )
+
+
+_FIXES = {
+    "not_nullable": "fill in the missing value or delete the row",
+    "field_uniqueness": "give every group a distinct name or merge the duplicate rows",
+    "is not a whole number": "write the count as a whole number such as 12",
+    "is negative": "counts cannot be negative",
+    "is an empty name": "give the group a name",
+}
+
+
+def _first_failure(err: SchemaErrors, frame: pd.DataFrame, path: Path, labels: Labels) -> str:
+    """One line describing the earliest failing row of a pandera error."""
+    cases = err.failure_cases.copy()
+    cases["row"] = pd.to_numeric(cases["index"], errors="coerce")
+    # A duplicate name is reported where it repeats, not where it first appears.
+    unique = cases["check"] == "field_uniqueness"
+    cases = cases[~unique | cases.duplicated(["check", "failure_case"])]
+    # Column checks come before the row-wide successes <= trials check on the same row.
+    cases["frame_wide"] = cases["schema_context"] == "DataFrameSchema"
+    cases = cases.sort_values(["row", "frame_wide"], kind="stable", na_position="last")
+    problems = cases.drop_duplicates(["row", "check"])
+    case = problems.iloc[0]
+    where = f"line {int(case['row']) + 2}" if pd.notna(case["row"]) else "the file"
+    check = str(case["check"])
+    more = len(problems) - 1
+    extra = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
+    if case["frame_wide"]:
+        row = frame.iloc[int(case["row"])]
+        return (
+            f"{path}: {where}: {labels.group} {row[labels.group]!r} {check} "
+            f"({row[labels.successes]} > {row[labels.trials]}){extra}; "
+            f"fix: {labels.successes} must not exceed {labels.trials}"
+        )
+    if check == "field_uniqueness":
+        problem = f"{labels.group} {case['failure_case']!r} appears more than once"
+    elif check == "not_nullable":
+        problem = f"column {case['column']!r} is empty"
+    else:
+        problem = f"column {case['column']!r} value {case['failure_case']!r} {check}"
+    return f"{path}: {where}: {problem}{extra}; fix: {_FIXES.get(check, 'correct the value')}"
+
+
+def _read_text(path: Path) -> pd.DataFrame:
+    """Read the CSV as text cells, turning every reading failure into one DataError line."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found; fix: check the path") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror}); fix: check it") from None
+    if b"\x00" in raw[:8192]:
+        raise DataError(f"{path}: binary content, not a CSV text file; fix: export it as CSV")
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: byte {exc.start} is not UTF-8 text; fix: save the file as UTF-8 CSV"
+        ) from None
+    if not raw.strip():
+        raise DataError(f"{path}: the file is empty; fix: add a header and one row per group")
+    try:
+        return pd.read_csv(
+            path,
+            dtype=str,
+            encoding="utf-8-sig",
+            skipinitialspace=True,
+            keep_default_na=False,
+            na_values=[""],
+        )
+    except pd.errors.ParserError as exc:
+        # pandas says "Expected 3 fields in line 5, saw 4": keep its line number.
+        detail = str(exc).strip().splitlines()[-1].replace("Error tokenizing data. C error: ", "")
+        raise DataError(
+            f"{path}: ragged row: {detail}; fix: give every row the header's number of fields"
+        ) from None
+    except csv.Error as exc:  # pragma: no cover - the C parser reports through ParserError
+        raise DataError(f"{path}: not a valid CSV ({exc}); fix: export it as CSV") from None
+
+
+def load_groups(
+    path: str | Path = DEFAULT_DATA,
+    group: str = DEFAULT_COLUMNS["group"],
+    trials: str = DEFAULT_COLUMNS["trials"],
+    successes: str = DEFAULT_COLUMNS["successes"],
+) -> pd.DataFrame:
+    """Load and validate a groups CSV.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        CSV file; defaults to the shipped ``data/spacex_launches.csv``.
+    group, trials, successes : str, optional
+        Names of the columns holding the group name, the number of trials and the number of
+        successes. Other columns are ignored.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group name (index named after ``group``), with integer columns
+        ``trials`` and ``successes`` in file order. ``frame.attrs["labels"]`` holds the
+        data's own column names as :class:`Labels` and ``frame.attrs["source"]`` the path.
+
+    Raises
+    ------
+    DataError
+        One line naming the file, the line and the problem, and how to fix it.
+
+    Notes
+    -----
+    A group with 0 trials is valid: its posterior is the prior (no pooling) or the
+    population prediction (hierarchical model).
+    """
+    path = Path(path)
+    labels = Labels(group=group.strip(), trials=trials.strip(), successes=successes.strip())
+    frame = _read_text(path)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in (labels.group, labels.trials, labels.successes) if c not in frame]
+    if missing:
+        raise DataError(
+            f"{path}: line 1: column {missing[0]!r} not found (columns: "
+            f"{', '.join(frame.columns)}); fix: rename the column or pass its name"
+        )
+    frame = frame[[labels.group, labels.trials, labels.successes]].copy()
+    for column in frame:
+        frame[column] = frame[column].str.strip()
+    try:
+        _text_schema(labels).validate(frame, lazy=True)
+        frame[[labels.trials, labels.successes]] = frame[[labels.trials, labels.successes]].astype(
+            "int64"
+        )
+        frame[labels.group] = frame[labels.group].astype(str)
+        _count_schema(labels).validate(frame, lazy=True)
+    except SchemaErrors as err:
+        raise DataError(_first_failure(err, frame, path, labels)) from None
+    if len(frame) < MIN_GROUPS:
+        raise DataError(
+            f"{path}: {len(frame)} group{'s' * (len(frame) != 1)} found, at least {MIN_GROUPS} "
+            "needed; fix: add a row per group below the header"
+        )
+    groups = (
+        frame.rename(columns={labels.trials: "trials", labels.successes: "successes"})
+        .set_index(labels.group)
+        .astype("int64")
+    )
+    groups.attrs["labels"] = labels
+    groups.attrs["source"] = str(path)
+    return groups

@@ -1,0 +1,339 @@
+"""Exact posteriors of the three models, for checking the samplers.
+
+No pooling and full pooling are conjugate: each posterior is a Beta distribution.
+The hierarchical model
+
+    alpha, beta ~ HalfNormal(sigma),   theta_i ~ Beta(alpha, beta),   y_i ~ Binomial(N_i, theta_i)
+
+has no closed form, but integrating each ``theta_i`` out leaves a beta-binomial likelihood, so
+``p(alpha, beta | y)`` is two-dimensional and is computed on a grid in ``(log alpha, log beta)``
+(the Jacobian of the log transform is ``alpha * beta``). Everything else follows from the grid:
+each ``theta_i`` is a mixture of ``Beta(alpha + y_i, beta + N_i - y_i)`` and a new group's
+``theta`` a mixture of ``Beta(alpha, beta)`` over the grid weights.
+
+Every summary is a table with one row per quantity (``alpha``, ``theta[Falcon 1]``, ...) and
+the columns ``mean``, ``sd``, ``q03`` and ``q97`` (the 3% and 97% quantiles).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+from scipy.interpolate import CubicSpline
+
+#: Beta(1/2, 1/2) prior of the no-pooling and full-pooling models.
+JEFFREYS = (0.5, 0.5)
+#: Scale of the HalfNormal priors on alpha and beta in the hierarchical model.
+HYPER_SIGMA = 10.0
+#: The quantiles every summary reports.
+QUANTILES = (0.03, 0.97)
+SUMMARY_COLUMNS = ["mean", "sd", "q03", "q97"]
+
+
+def beta_summary(a: np.ndarray, b: np.ndarray, index: list[str]) -> pd.DataFrame:
+    """Mean, sd and quantiles of Beta distributions.
+
+    Parameters
+    ----------
+    a, b : array_like
+        Shape parameters, one per row.
+    index : list of str
+        Row labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``mean``, ``sd``, ``q03``, ``q97``, ``a``, ``b``.
+    """
+    dist = stats.beta(np.asarray(a, float), np.asarray(b, float))
+    return pd.DataFrame(
+        {
+            "mean": dist.mean(),
+            "sd": dist.std(),
+            "q03": dist.ppf(QUANTILES[0]),
+            "q97": dist.ppf(QUANTILES[1]),
+            "a": a,
+            "b": b,
+        },
+        index=pd.Index(index, name="quantity"),
+    )
+
+
+def no_pooling(groups: pd.DataFrame, prior: tuple[float, float] = JEFFREYS) -> pd.DataFrame:
+    """Exact posterior of ``theta_i ~ Beta(a0, b0)`` with one rate per group.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        Indexed by group name with columns ``trials`` and ``successes``
+        (as returned by :func:`pooling.data.load_groups`).
+    prior : tuple of float, optional
+        Beta prior ``(a0, b0)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row ``theta[<group>]`` per group: ``Beta(a0 + y_i, b0 + N_i - y_i)``.
+    """
+    y, n = groups["successes"].to_numpy(), groups["trials"].to_numpy()
+    index = [f"theta[{name}]" for name in groups.index]
+    return beta_summary(prior[0] + y, prior[1] + n - y, index)
+
+
+def full_pooling(groups: pd.DataFrame, prior: tuple[float, float] = JEFFREYS) -> pd.DataFrame:
+    """Exact posterior of one shared rate ``theta ~ Beta(a0, b0)``.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        As for :func:`no_pooling`.
+    prior : tuple of float, optional
+        Beta prior ``(a0, b0)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row ``theta``: ``Beta(a0 + sum y, b0 + sum(N - y))``.
+    """
+    y, n = groups["successes"].sum(), groups["trials"].sum()
+    return beta_summary([prior[0] + y], [prior[1] + n - y], ["theta"])
+
+
+def _quantiles_from_density(x: np.ndarray, density: np.ndarray) -> np.ndarray:
+    """Quantiles of a smooth density tabulated on a fine regular grid (cubic-spline CDF)."""
+    cdf = CubicSpline(x, density).antiderivative()
+    total = cdf(x[-1])
+    return np.array(
+        [optimize.brentq(lambda t: cdf(t) / total - q, x[0], x[-1], xtol=1e-12) for q in QUANTILES]
+    )
+
+
+def _mixture_quantile(q: float, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
+    """Quantile of the mixture ``sum_k w_k Beta(a_k, b_k)``."""
+    return optimize.brentq(lambda t: w @ special.betainc(a, b, t) - q, 0.0, 1.0, xtol=1e-12)
+
+
+class HierarchicalPosterior:
+    """Exact posterior of the hierarchical beta-binomial model, computed on a grid.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        Indexed by group name with columns ``trials`` and ``successes``. Any number of groups;
+        groups with identical ``(trials, successes)`` are folded into one weighted term.
+    sigma : float, optional
+        Scale of the ``HalfNormal`` priors on ``alpha`` and ``beta``.
+    n_grid : int, optional
+        Grid points per axis. The grid's extent is chosen from a coarse pass so that it
+        holds all but a negligible part of the mass (see :attr:`edge_mass`).
+
+    Notes
+    -----
+    Two grids carry the same density: a rectangle in ``(log alpha, log beta)``, whose axis
+    sums give the marginals of ``alpha`` and ``beta``, and a sheared copy in
+    ``(logit mu, log(alpha + beta))``, whose axis sums give the marginal of
+    ``mu = alpha / (alpha + beta)``. The shear is linear with unit Jacobian, so the density
+    per unit area is the same on both.
+    """
+
+    def __init__(self, groups: pd.DataFrame, sigma: float = HYPER_SIGMA, n_grid: int = 201):
+        self.names = list(groups.index)
+        self.trials = groups["trials"].to_numpy(dtype=float)
+        self.successes = groups["successes"].to_numpy(dtype=float)
+        pairs, counts = np.unique(
+            np.column_stack([self.trials, self.successes]), axis=0, return_counts=True
+        )
+        self._n, self._y, self._count = pairs[:, 0], pairs[:, 1], counts.astype(float)
+        self.sigma = float(sigma)
+        self.n_grid = int(n_grid)
+
+    # -- density ------------------------------------------------------------------------
+    def log_density(self, log_a: np.ndarray, log_b: np.ndarray) -> np.ndarray:
+        """Unnormalised log posterior density per unit area of ``(log alpha, log beta)``.
+
+        Parameters
+        ----------
+        log_a, log_b : array_like
+            Points at which to evaluate (broadcast together).
+
+        Returns
+        -------
+        numpy.ndarray
+            Log prior (HalfNormal on each) + log Jacobian + beta-binomial log likelihood,
+            up to a constant.
+        """
+        log_a, log_b = np.broadcast_arrays(np.asarray(log_a, float), np.asarray(log_b, float))
+        a, b = np.exp(log_a), np.exp(log_b)
+        out = -(a**2 + b**2) / (2 * self.sigma**2) + log_a + log_b
+        # log B(a + y, b + n - y) - log B(a, b) as three log rising factorials: betaln itself
+        # loses all precision when a or b is tiny, far out in the grid's corners.
+        ga, gb, gab = special.gammaln(a), special.gammaln(b), special.gammaln(a + b)
+        for n, y, count in zip(self._n, self._y, self._count):
+            out = out + count * (
+                special.gammaln(a + y) - ga
+                + special.gammaln(b + (n - y)) - gb
+                - special.gammaln(a + b + n) + gab
+            )
+        return out
+
+    def _grid(self, to_log_ab, box: tuple[float, float, float, float]):
+        """Adaptive grid: a coarse pass finds where the mass is, a fine pass integrates it."""
+        lo1, hi1, lo2, hi2 = box
+        coarse1, coarse2 = np.linspace(lo1, hi1, 161), np.linspace(lo2, hi2, 161)
+        lp = self.log_density(*to_log_ab(*np.meshgrid(coarse1, coarse2, indexing="ij")))
+        # Keep everything within exp(-40) of the peak, padded by two coarse steps.
+        keep1, keep2 = np.nonzero(lp > lp.max() - 40)
+        step1, step2 = coarse1[1] - coarse1[0], coarse2[1] - coarse2[0]
+        x1 = np.linspace(
+            max(lo1, coarse1[keep1.min()] - 2 * step1),
+            min(hi1, coarse1[keep1.max()] + 2 * step1),
+            self.n_grid,
+        )
+        x2 = np.linspace(
+            max(lo2, coarse2[keep2.min()] - 2 * step2),
+            min(hi2, coarse2[keep2.max()] + 2 * step2),
+            self.n_grid,
+        )
+        lp = self.log_density(*to_log_ab(*np.meshgrid(x1, x2, indexing="ij")))
+        weights = np.exp(lp - lp.max())
+        return x1, x2, weights / weights.sum(), lp
+
+    @cached_property
+    def _ab_grid(self):
+        return self._grid(lambda u, v: (u, v), (-16.0, 7.0, -16.0, 7.0))
+
+    @staticmethod
+    def _sheared(eta, kappa):
+        """``(logit mu, log(alpha + beta))`` to ``(log alpha, log beta)``."""
+        return kappa - np.logaddexp(0, -eta), kappa - np.logaddexp(0, eta)
+
+    @cached_property
+    def _mu_grid(self):
+        return self._grid(self._sheared, (-25.0, 25.0, -16.0, 8.0))
+
+    @property
+    def edge_mass(self) -> float:
+        """Largest share of the posterior mass on the outermost rows and columns of a grid."""
+        masses = []
+        for _, _, w, _ in (self._ab_grid, self._mu_grid):
+            masses.append(w[0].sum() + w[-1].sum() + w[:, 0].sum() + w[:, -1].sum())
+        return float(max(masses))
+
+    # -- the hyperparameters ---------------------------------------------------------------
+    def _hyper_rows(self) -> dict[str, list[float]]:
+        u, v, w, _ = self._ab_grid
+        rows = {}
+        for name, x, marginal in (("alpha", u, w.sum(axis=1)), ("beta", v, w.sum(axis=0))):
+            values = np.exp(x)
+            mean = marginal @ values
+            sd = np.sqrt(marginal @ values**2 - mean**2)
+            q = np.exp(_quantiles_from_density(x, marginal))
+            rows[name] = [mean, sd, *q]
+        eta, _, w_mu, _ = self._mu_grid
+        marginal = w_mu.sum(axis=1)
+        mu = special.expit(eta)
+        mean = marginal @ mu
+        sd = np.sqrt(marginal @ mu**2 - mean**2)
+        rows["mu"] = [mean, sd, *special.expit(_quantiles_from_density(eta, marginal))]
+        return rows
+
+    def mu_pdf(self, mu: np.ndarray) -> np.ndarray:
+        """Exact marginal posterior density of ``mu = alpha / (alpha + beta)``.
+
+        Parameters
+        ----------
+        mu : array_like
+            Points in (0, 1).
+
+        Returns
+        -------
+        numpy.ndarray
+            The density, normalised over (0, 1).
+        """
+        eta_grid, kappa, w, lp = self._mu_grid
+        d_eta, d_kappa = eta_grid[1] - eta_grid[0], kappa[1] - kappa[0]
+        # Normalising constant of the grid density, then integrate kappa out at each mu.
+        log_z = lp.max() + np.log(np.exp(lp - lp.max()).sum() * d_eta * d_kappa)
+        mu = np.atleast_1d(np.asarray(mu, float))
+        eta = special.logit(mu)
+        lp_at = self.log_density(*self._sheared(eta[:, None], kappa[None, :]))
+        p_eta = np.exp(lp_at - log_z).sum(axis=1) * d_kappa
+        return p_eta / (mu * (1 - mu))
+
+    @cached_property
+    def mu_mode(self) -> float:
+        """Mode of the marginal posterior density of ``mu`` (its MAP)."""
+        eta, _, w, _ = self._mu_grid
+        mu = special.expit(eta)
+        start = mu[np.argmax(w.sum(axis=1) / (mu * (1 - mu)))]
+        step = 0.02
+        res = optimize.minimize_scalar(
+            lambda m: -self.mu_pdf(m)[0],
+            bounds=(max(start - step, 1e-9), min(start + step, 1 - 1e-9)),
+            method="bounded",
+            options={"xatol": 1e-9},
+        )
+        return float(res.x)
+
+    # -- rates -----------------------------------------------------------------------------
+    def _mixture(self, extra_a: float, extra_b: float):
+        """Components and weights of ``sum w Beta(alpha + extra_a, beta + extra_b)``."""
+        u, v, w, _ = self._ab_grid
+        a, b = np.meshgrid(np.exp(u), np.exp(v), indexing="ij")
+        keep = w > w.max() * 1e-16  # the rest carries far less than 1e-10 of the mass
+        return a[keep] + extra_a, b[keep] + extra_b, w[keep] / w[keep].sum()
+
+    def _mixture_row(self, extra_a: float, extra_b: float) -> list[float]:
+        a, b, w = self._mixture(extra_a, extra_b)
+        mean = w @ (a / (a + b))
+        second = w @ (a * (a + 1) / ((a + b) * (a + b + 1)))
+        return [mean, np.sqrt(second - mean**2), *(_mixture_quantile(q, a, b, w) for q in QUANTILES)]
+
+    def theta_pdf(self, x: np.ndarray, group: str | None = None) -> np.ndarray:
+        """Exact posterior density of a group's rate, or of a new group's when ``group=None``.
+
+        Parameters
+        ----------
+        x : array_like
+            Points in (0, 1).
+        group : str, optional
+            Group name; ``None`` for a new, unobserved group.
+
+        Returns
+        -------
+        numpy.ndarray
+            The mixture density at ``x``.
+        """
+        a, b, w = self._mixture(*self._extra(group))
+        x = np.atleast_1d(np.asarray(x, float))
+        out = np.empty_like(x)
+        for k in range(0, len(x), 64):  # chunks bound the memory of the (points x grid) array
+            chunk = x[k : k + 64, None]
+            out[k : k + 64] = np.exp(stats.beta.logpdf(chunk, a, b)) @ w
+        return out
+
+    def _extra(self, group: str | None) -> tuple[float, float]:
+        if group is None:
+            return 0.0, 0.0
+        i = self.names.index(group)
+        return self.successes[i], self.trials[i] - self.successes[i]
+
+    def summary(self) -> pd.DataFrame:
+        """Exact posterior summary of every quantity the notebooks report.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows ``alpha``, ``beta``, ``mu``, ``theta[<group>]`` for each group and
+            ``theta_new`` (a new group); columns ``mean``, ``sd``, ``q03``, ``q97``.
+        """
+        rows = self._hyper_rows()
+        for name in self.names:
+            rows[f"theta[{name}]"] = self._mixture_row(*self._extra(name))
+        rows["theta_new"] = self._mixture_row(0.0, 0.0)
+        return pd.DataFrame.from_dict(rows, orient="index", columns=SUMMARY_COLUMNS).rename_axis(
+            "quantity"
+        )
