@@ -240,6 +240,45 @@ class HierarchicalPosterior:
         rows["mu"] = [mean, sd, *special.expit(_quantiles_from_density(eta, marginal))]
         return rows
 
+    def _log_scale_pdf(self, x: np.ndarray, axis: int) -> np.ndarray:
+        """Marginal density of ``alpha`` (axis 0) or ``beta`` (axis 1) at ``x > 0``."""
+        u, v, w, _ = self._ab_grid
+        grid = (u, v)[axis]
+        # Density per unit log value, interpolated, then per unit value (divide by x).
+        spline = CubicSpline(grid, w.sum(axis=1 - axis) / (grid[1] - grid[0]))
+        x = np.atleast_1d(np.asarray(x, float))
+        log_x = np.log(x)
+        inside = (log_x >= grid[0]) & (log_x <= grid[-1])
+        return np.where(inside, spline(np.clip(log_x, grid[0], grid[-1])), 0.0) / x
+
+    def alpha_pdf(self, x) -> np.ndarray:
+        """Exact marginal posterior density of ``alpha``.
+
+        Parameters
+        ----------
+        x : array_like
+            Points > 0.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        return self._log_scale_pdf(x, 0)
+
+    def beta_pdf(self, x) -> np.ndarray:
+        """Exact marginal posterior density of ``beta``.
+
+        Parameters
+        ----------
+        x : array_like
+            Points > 0.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        return self._log_scale_pdf(x, 1)
+
     def mu_pdf(self, mu: np.ndarray) -> np.ndarray:
         """Exact marginal posterior density of ``mu = alpha / (alpha + beta)``.
 

@@ -1,0 +1,214 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 1. No pooling: every vehicle on its own
+#
+# SpaceX has flown four launch-vehicle families, with very different track records: Falcon 9 has
+# hundreds of flights, the others a handful each. How likely is each vehicle to succeed on its
+# next launch?
+#
+# The simplest answer treats each vehicle as unrelated to the others. Each gets its own success
+# probability $\theta_i$ with the same vague prior, and only its own launches inform it:
+#
+# $$
+# \theta_i \sim \mathrm{Beta}(1/2,\, 1/2), \qquad y_i \sim \mathrm{Binomial}(N_i,\, \theta_i).
+# $$
+#
+# The $\mathrm{Beta}(1/2, 1/2)$ prior is Jeffreys' prior for a binomial rate. Because it is
+# conjugate, the posterior is known exactly, $\theta_i \mid y \sim \mathrm{Beta}(1/2 + y_i,\,
+# 1/2 + N_i - y_i)$, so the **Checks** section at the end compares the sampler with the exact
+# answer.
+#
+# This is the first of three notebooks (no pooling, full pooling, hierarchical) that read the
+# same data file. All parameters sit in the next cell; `make` runs the notebook from the
+# command line and writes its figures to `figures/`.
+
+# %% tags=["parameters"]
+SEED = 20240129  # the single seed for every random call below
+DATA = None  # path of a groups CSV; None means the shipped data/spacex_launches.csv
+GROUP, TRIALS, SUCCESSES = "vehicle", "launches", "successes"  # the CSV's column names
+DRAWS, TUNE, CHAINS = 5000, 5000, 4
+TARGET_ACCEPT = 0.95
+SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS
+
+# %%
+import arviz as az
+import matplotlib.pyplot as plt
+import numpy as np
+import pymc as pm
+from IPython.display import SVG
+from scipy import stats
+
+from pooling import checks, exact, plots, session
+from pooling.data import load_groups
+from pooling.figures import save_figure, save_graph, save_idata
+from pooling.fits import complete
+from pooling.paths import DEFAULT_DATA
+
+STEM = "01_no_pooling"  # names this notebook's figures and results
+session.setup()
+
+# %% [markdown]
+# ## The data
+#
+# Launches and successes per vehicle, as of January 2024. The loader validates the file
+# (whole, non-negative counts; no more successes than launches; unique names) and stops with
+# a one-line message if anything is wrong.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+groups = load_groups(DATA or DEFAULT_DATA, group=GROUP, trials=TRIALS, successes=SUCCESSES)
+labels = groups.attrs["labels"]
+groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
+
+# %% [markdown]
+# ## The model
+#
+# One $\theta$ per vehicle, indexed by the `vehicle` coordinate so that every summary and plot
+# carries the vehicles' names.
+
+# %%
+coords = {labels.group: groups.index}
+with pm.Model(coords=coords) as no_pooling_model:
+    theta = pm.Beta("theta", alpha=1 / 2, beta=1 / 2, dims=labels.group)
+    pm.Binomial(
+        "y", n=groups["trials"].to_numpy(), p=theta, observed=groups["successes"].to_numpy(),
+        dims=labels.group,
+    )
+
+SVG(save_graph(pm.model_to_graphviz(no_pooling_model), STEM))
+
+# %% [markdown]
+# Each vehicle's $\theta$ connects only to its own observations: nothing is shared.
+#
+# ## Sampling
+#
+# NUTS through nutpie, with the reference analysis' settings: 5000 tuning steps and 5000 draws
+# in each of 4 chains, and a `target_accept` of 0.95. The same seed gives the same draws on
+# the same machine. Afterwards we add the pointwise log-likelihood (for model comparison) and
+# replicated data sets from the posterior predictive distribution.
+
+# %%
+with no_pooling_model:
+    no_pooling_idata = pm.sample(
+        draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT,
+        nuts_sampler=SAMPLER, random_seed=SEED, progressbar=False,
+    )
+complete(no_pooling_idata, no_pooling_model, SEED)
+save_idata(no_pooling_idata, STEM);
+
+# %%
+az.summary(no_pooling_idata, var_names=["theta"], round_to=3)
+
+# %% [markdown]
+# ## Trace plot
+#
+# Left: the posterior density of each $\theta$, one line per chain. Right: the draws in order.
+# The chains overlap and the traces look like stationary noise, which is what a healthy fit
+# looks like; the numbers behind that impression are in the Checks section.
+
+# %%
+fig = plots.trace(no_pooling_idata, ["theta"], "No pooling: trace of theta, one line per chain")
+save_figure(fig, STEM, "trace")
+plt.show()
+
+# %% [markdown]
+# ## Forest plot
+#
+# Posterior mean and 94% highest-density interval of each vehicle's success probability.
+
+# %%
+fig = plots.forest(
+    no_pooling_idata, ["theta"], "No pooling: theta per vehicle (94% HDI)",
+    f"theta: probability of success ({labels.successes} per {labels.trials})",
+)
+save_figure(fig, STEM, "forest")
+plt.show()
+
+# %% [markdown]
+# ## Posterior predictive check
+#
+# If the model describes the data, data sets simulated from the fitted model should look like
+# the one we observed. Each panel shows the replicated number of successes for one vehicle,
+# with the observed count in red.
+
+# %%
+fig = plots.ppc_counts(no_pooling_idata, groups, title="No pooling: posterior predictive check")
+save_figure(fig, STEM, "ppc")
+plt.show()
+
+# %% [markdown]
+# ## Checks
+#
+# Three checks, each an assertion that stops the notebook (and fails CI) when violated.
+#
+# **Convergence.** Every $\theta_i$ must have a rank-normalised R-hat of at most 1.01 and a bulk
+# and tail effective sample size of at least 1000, and no transition may diverge.
+
+# %%
+convergence = checks.assert_converged(no_pooling_idata, ["theta"])
+n_divergent = checks.assert_no_divergences(no_pooling_idata)
+print(f"divergent transitions: {n_divergent}")
+convergence.round(3)
+
+# %% [markdown]
+# **Exact answer.** The posterior is $\mathrm{Beta}(1/2 + y_i,\, 1/2 + N_i - y_i)$. Every sampled
+# mean must lie within 4 Monte Carlo standard errors (MCSE) of the exact mean, and the sampled
+# 3% and 97% quantiles within 4 quantile MCSEs of the exact quantiles. These are the exact
+# values:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+no_pooling_exact = exact.no_pooling(groups)
+no_pooling_exact.round(4)
+
+# %% [markdown]
+# and this is how far the sampler is from them (`z` is the error of the mean in MCSEs; `tol_*`
+# the allowed error of each quantile):
+
+# %%
+agreement = checks.assert_matches_exact(no_pooling_idata, no_pooling_exact)
+agreement.round(4)
+
+# %% [markdown]
+# **Picture.** The exact densities (black) over histograms of the draws.
+
+# %%
+draws = {q: checks.draws_of(no_pooling_idata, q).to_numpy() for q in no_pooling_exact.index}
+pdfs = {
+    q: stats.beta(row["a"], row["b"]).pdf for q, row in no_pooling_exact.iterrows()
+}
+fig = plots.overlay_exact(draws, pdfs, "No pooling: NUTS draws against the exact posterior")
+save_figure(fig, STEM, "exact")
+plt.show()
+
+# %% [markdown]
+# ## Discussion
+#
+# With no pooling, each vehicle's estimate is only as good as its own record. Falcon 9, with
+# more than 300 launches, is pinned down to within about a percentage point of 99%. The other
+# three are not: Falcon 1 and Starship each span most of the unit interval, and Falcon Heavy's
+# nine successes in nine attempts still leave a long tail towards lower values. The posterior
+# predictive panels show no conflict with the data, which is expected: a model with a free
+# parameter per vehicle can reproduce each vehicle's count.
+#
+# What this model cannot do is say anything about a vehicle it has not seen, or let Falcon 9's
+# long record inform the newer vehicles, although they share an engineering team. The next
+# notebook goes to the opposite extreme.
+#
+# ## Environment
+
+# %%
+# %load_ext watermark
+# %watermark -v -m -p pymc,pytensor,arviz,nutpie,numpy,pandas,scipy,matplotlib

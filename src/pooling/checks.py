@@ -1,0 +1,202 @@
+"""Convergence diagnostics and agreement with the exact posterior, as assertions that can fail.
+
+Each ``assert_*`` function returns the table it checked (so a notebook can show it) and raises
+:class:`CheckFailed` naming the offending rows when a check fails. Every test reduces its
+table to a single boolean before asserting: asserting on an xarray Dataset iterates over its
+variable *names* and always passes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from pooling.exact import QUANTILES
+
+#: Largest acceptable rank-normalised split R-hat.
+RHAT_MAX = 1.01
+#: Smallest acceptable bulk and tail effective sample size.
+ESS_MIN = 1000
+#: A sampled mean or quantile may differ from the exact value by this many Monte Carlo
+#: standard errors.
+N_MCSE = 4.0
+
+_QUANTITY = re.compile(r"^(?P<var>[^\[]+)(?:\[(?P<coord>.*)\])?$")
+
+
+class CheckFailed(AssertionError):
+    """A diagnostic or exactness check that did not pass."""
+
+
+def _fail_unless(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    ok = bool(table["ok"].all())
+    if not ok:
+        bad = table.loc[~table["ok"]]
+        raise CheckFailed(f"{what} failed for {', '.join(map(str, bad.index))}:\n{bad.to_string()}")
+    return table
+
+
+def convergence(idata, var_names: list[str]) -> pd.DataFrame:
+    """R-hat and bulk/tail ESS of every scalar in ``var_names``.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit with a ``posterior`` group.
+    var_names : list of str
+        Variables to check.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``r_hat``, ``ess_bulk``, ``ess_tail`` and ``ok`` (R-hat <= RHAT_MAX and both
+        ESS >= ESS_MIN; a NaN R-hat, as from a stuck chain, is not ok).
+    """
+    table = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
+    table = table[["r_hat", "ess_bulk", "ess_tail"]].copy()
+    table["ok"] = (
+        (table["r_hat"] <= RHAT_MAX) & (table["ess_bulk"] >= ESS_MIN) & (table["ess_tail"] >= ESS_MIN)
+    )
+    return table
+
+
+def assert_converged(idata, var_names: list[str]) -> pd.DataFrame:
+    """Check R-hat <= 1.01 and bulk and tail ESS >= 1000 for every scalar.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+    var_names : list of str
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of :func:`convergence`.
+
+    Raises
+    ------
+    CheckFailed
+        When any scalar fails.
+    """
+    return _fail_unless(convergence(idata, var_names), "Convergence check")
+
+
+def divergences(idata) -> int:
+    """Number of divergent transitions after tuning.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+
+    Returns
+    -------
+    int
+    """
+    return int(idata.sample_stats["diverging"].sum())
+
+
+def assert_no_divergences(idata) -> int:
+    """Check that no post-tuning transition diverged.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+
+    Returns
+    -------
+    int
+        0.
+
+    Raises
+    ------
+    CheckFailed
+        With the number of divergent transitions.
+    """
+    count = divergences(idata)
+    if count:
+        raise CheckFailed(f"{count} divergent transitions")
+    return count
+
+
+def draws_of(idata, quantity: str):
+    """Posterior draws of one scalar, named as in the exact tables (``theta[Falcon 1]``).
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+    quantity : str
+        ``name`` for a scalar variable, ``name[coord]`` for one entry of a 1-d variable.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dimensions ``(chain, draw)``.
+    """
+    match = _QUANTITY.match(quantity)
+    da = idata.posterior[match["var"]]
+    if match["coord"] is not None:
+        (dim,) = [d for d in da.dims if d not in ("chain", "draw")]
+        da = da.sel({dim: match["coord"]})
+    return da
+
+
+def exact_agreement(idata, exact: pd.DataFrame) -> pd.DataFrame:
+    """Compare sampled means and 3%/97% quantiles with exact values.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+    exact : pandas.DataFrame
+        An exact summary from :mod:`pooling.exact` (rows are quantities, columns ``mean``,
+        ``q03``, ``q97``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per quantity: sampled and exact mean, the mean's MCSE and the error in MCSEs; sampled
+        and exact quantiles with their tolerance (N_MCSE quantile MCSEs); ``ok`` when every
+        error is within tolerance.
+    """
+    rows = {}
+    for quantity, ref in exact.iterrows():
+        da = draws_of(idata, quantity)
+        values = da.to_numpy().ravel()
+        mean = values.mean()
+        mcse = float(np.squeeze(az.mcse(da.to_numpy(), method="mean")))
+        row = {"mean": mean, "exact_mean": ref["mean"], "mcse": mcse, "z": (mean - ref["mean"]) / mcse}
+        ok = abs(row["z"]) <= N_MCSE
+        for q in QUANTILES:
+            key = f"q{round(q * 100):02d}"
+            row[key] = np.quantile(values, q)
+            row[f"exact_{key}"] = ref[key]
+            row[f"tol_{key}"] = N_MCSE * float(np.squeeze(az.mcse(da.to_numpy(), method="quantile", prob=q)))
+            ok &= abs(row[key] - ref[key]) <= row[f"tol_{key}"]
+        row["ok"] = bool(ok)
+        rows[quantity] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("quantity")
+
+
+def assert_matches_exact(idata, exact: pd.DataFrame) -> pd.DataFrame:
+    """Check every mean and 3%/97% quantile against the exact posterior.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+    exact : pandas.DataFrame
+        See :func:`exact_agreement`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of :func:`exact_agreement`.
+
+    Raises
+    ------
+    CheckFailed
+        When a mean is more than N_MCSE standard errors away, or a quantile further than its
+        tolerance.
+    """
+    return _fail_unless(exact_agreement(idata, exact), "Exact-posterior check")

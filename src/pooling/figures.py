@@ -1,0 +1,136 @@
+"""Write figures, model graphs and InferenceData atomically and reproducibly.
+
+Every file the collection writes goes through :func:`atomic_path`: it is written to a
+temporary file beside its destination and renamed into place only once complete, so a crash
+or Ctrl-C never leaves a half-written figure or result. Figures are named
+``<notebook stem>_<kind>.png`` and saved at a fixed dpi with no timestamp or software tag in
+their metadata, so the same figure gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from pooling.paths import figures_dir, results_dir
+
+#: Resolution of every saved figure.
+DPI = 100
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path that replaces ``path`` when the block succeeds.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Final destination. Its directory is created if needed.
+
+    Yields
+    ------
+    pathlib.Path
+        A fresh temporary file in the same directory (so the rename is atomic). It is
+        removed if the block raises.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        # mkstemp makes the file private; give it the permissions of any new file.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def figure_path(stem: str, kind: str, suffix: str = ".png") -> Path:
+    """Destination of a figure: ``<figures dir>/<stem>_<kind><suffix>``.
+
+    Parameters
+    ----------
+    stem : str
+        Notebook stem, e.g. ``"01_no_pooling"``.
+    kind : str
+        What the figure shows, e.g. ``"trace"``.
+    suffix : str, optional
+        File extension.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return figures_dir() / f"{stem}_{kind}{suffix}"
+
+
+def save_figure(fig, stem: str, kind: str) -> Path:
+    """Save a matplotlib figure as ``<stem>_<kind>.png``.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (its size is set where it is made).
+    stem, kind : str
+        See :func:`figure_path`.
+
+    Returns
+    -------
+    pathlib.Path
+        Where the figure was written.
+    """
+    path = figure_path(stem, kind)
+    with atomic_path(path) as tmp:
+        # No "Software" entry: the bytes must not change with the matplotlib version.
+        fig.savefig(tmp, dpi=DPI, format="png", metadata={"Software": None})
+    return path
+
+
+def save_graph(graph, stem: str, kind: str = "model") -> Path:
+    """Save a graphviz graph (e.g. from ``pm.model_to_graphviz``) as ``<stem>_<kind>.svg``.
+
+    Parameters
+    ----------
+    graph : graphviz.Digraph
+        The graph to render with the ``dot`` program.
+    stem, kind : str
+        See :func:`figure_path`.
+
+    Returns
+    -------
+    pathlib.Path
+        Where the SVG was written.
+    """
+    path = figure_path(stem, kind, ".svg")
+    svg = graph.pipe(format="svg")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(svg)
+    return path
+
+
+def save_idata(idata, stem: str) -> Path:
+    """Save an InferenceData as ``<results dir>/<stem>.nc``.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        The fit to save.
+    stem : str
+        File stem, usually the notebook stem.
+
+    Returns
+    -------
+    pathlib.Path
+        Where the file was written.
+    """
+    path = results_dir() / f"{stem}.nc"
+    with atomic_path(path) as tmp:
+        idata.to_netcdf(tmp)
+    return path

@@ -1,0 +1,169 @@
+"""Plots shared by the notebooks, and the house style.
+
+Plots that list groups switch to a compact form past :data:`MAX_PANELS` groups and say so in
+their title.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import arviz as az
+import matplotlib.pyplot as plt
+import numpy as np
+
+#: Beyond this many groups, per-group panels give way to one compact interval plot.
+MAX_PANELS = 12
+#: Colours: sampled draws, exact answer, observed data.
+DRAWS, EXACT, OBSERVED = "C0", "black", "C3"
+
+
+def trace(idata, var_names: list[str], title: str):
+    """ArviZ trace plot with one row per scalar and one line per chain.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+    var_names : list of str
+        Variables to plot.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    n_rows = sum(int(np.prod(idata.posterior[v].shape[2:])) for v in var_names)
+    axes = az.plot_trace(idata, var_names=var_names, compact=False, figsize=(11, 1.8 * n_rows))
+    fig = axes[0, 0].figure
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def forest(idata, var_names: list[str], title: str, xlabel: str):
+    """ArviZ forest plot: posterior mean and 94% HDI per scalar, chains combined.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+    var_names : list of str
+        Variables to plot.
+    title, xlabel : str
+        Title and x-axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    n_rows = sum(int(np.prod(idata.posterior[v].shape[2:])) for v in var_names)
+    axes = az.plot_forest(
+        idata, var_names=var_names, combined=True, hdi_prob=0.94, figsize=(7, 1 + 0.5 * n_rows)
+    )
+    fig = axes[0].figure
+    axes[0].set_title(title)
+    axes[0].set_xlabel(xlabel)
+    fig.tight_layout()
+    return fig
+
+
+def _grid(n: int, ncols: int = 4, size: tuple[float, float] = (3.2, 2.6)):
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False, layout="constrained"
+    )
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat[:n]
+
+
+def overlay_exact(
+    draws: dict[str, np.ndarray], pdfs: dict[str, Callable[[np.ndarray], np.ndarray]], title: str
+):
+    """Histogram of sampled draws with the exact density on top, one panel per quantity.
+
+    Parameters
+    ----------
+    draws : dict of str to numpy.ndarray
+        Sampled values per quantity (any shape; flattened).
+    pdfs : dict of str to callable
+        Exact density per quantity, evaluated on a grid spanning the draws.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, axes = _grid(len(draws))
+    for ax, (name, values) in zip(axes, draws.items()):
+        values = np.ravel(values)
+        lo, hi = np.quantile(values, [0.0005, 0.9995])
+        x = np.linspace(lo, hi, 300)
+        ax.hist(values, bins=60, range=(lo, hi), density=True, color=DRAWS, alpha=0.5, label="NUTS draws")
+        ax.plot(x, pdfs[name](x), color=EXACT, lw=1.5, label="exact")
+        ax.set_title(name, fontsize=10)
+        ax.set_yticks([])
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(title)
+    return fig
+
+
+def ppc_counts(idata, groups, observed: str = "y", title: str = "Posterior predictive check"):
+    """Replicated against observed success counts, per group.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        With ``posterior_predictive[observed]`` over ``(chain, draw, <group dim>)``.
+    groups : pandas.DataFrame
+        The validated groups frame (for names, trials and labels).
+    observed : str, optional
+        Name of the observed variable.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One histogram of replicated counts per group with the observed count marked; past
+        MAX_PANELS groups, one plot of 94% intervals of the replicated success rate with the
+        observed rate, for the groups with the lowest and highest observed rates.
+    """
+    labels = groups.attrs["labels"]
+    rep = idata.posterior_predictive[observed]
+    dim = [d for d in rep.dims if d not in ("chain", "draw")][0]
+    rep = rep.stack(sample=("chain", "draw")).transpose(dim, "sample").to_numpy()
+    trials, successes = groups["trials"].to_numpy(), groups["successes"].to_numpy()
+    if len(groups) <= MAX_PANELS:
+        fig, axes = _grid(len(groups))
+        for ax, name, row, n, y in zip(axes, groups.index, rep, trials, successes):
+            lo, hi = np.quantile(row, [0.001, 0.999]).astype(int)
+            bins = np.arange(lo, hi + 2) - 0.5
+            ax.hist(row, bins=bins, density=True, color=DRAWS, alpha=0.6, label="replicated")
+            ax.axvline(y, color=OBSERVED, lw=2, label="observed")
+            ax.set_title(f"{name} (n={n})", fontsize=10)
+            ax.set_xlabel(labels.successes)
+            ax.set_yticks([])
+        axes[0].legend(fontsize=8, loc="upper left")
+        fig.suptitle(title)
+        return fig
+    rate = successes / np.maximum(trials, 1)
+    order = np.argsort(rate, kind="stable")
+    half = MAX_PANELS // 2 * 2
+    shown = np.concatenate([order[: half], order[-half:]])
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(shown) + 1.5), layout="constrained")
+    rep_rate = rep[shown] / np.maximum(trials[shown], 1)[:, None]
+    lo, hi = np.quantile(rep_rate, [0.03, 0.97], axis=1)
+    pos = np.arange(len(shown))
+    ax.hlines(pos, lo, hi, color=DRAWS, lw=3, label="replicated (94% interval)")
+    ax.plot(rate[shown], pos, "o", color=OBSERVED, label="observed")
+    ax.set_yticks(pos, [str(groups.index[i]) for i in shown])
+    ax.set_xlabel(f"{labels.successes} / {labels.trials}")
+    ax.legend(fontsize=8)
+    ax.set_title(
+        f"{title}: the {half} lowest and {half} highest observed rates of {len(groups)} "
+        f"{labels.group} groups"
+    )
+    return fig
