@@ -162,23 +162,31 @@ save_figure(fig, STEM, "divergences")
 plt.show()
 
 # %% [markdown]
-# The divergences are where the posterior's curvature changes fastest. Each $\theta_i$ is tied
-# to $(\alpha, \beta)$: when $\alpha + \beta$ is large the population is tight and every
-# $\theta_i$ is squeezed into a narrow band, when it is small they spread out. A sampler that
-# adapts one step size to the whole posterior cannot suit both regions; this is the funnel
-# familiar from hierarchical models. A second source is the $\mathrm{HalfNormal}(10)$
-# hyperprior: on the log scale the sampler works on, its tail is a wall whose steepness grows
-# like $e^{2\log\alpha}$, and a trajectory that runs into it at large $\alpha$ overshoots.
+# The divergences sit where $\beta$ is small and Falcon Heavy's $\theta$ is pressed against 1.
+# Falcon Heavy has never failed, so its rate is free to approach 1, and when $\beta < 1$ the
+# population distribution $\mathrm{Beta}(\alpha, \beta)$ itself piles up mass at 1. On the
+# log-odds scale the sampler works on, that is a long, thin tail (log-odds of 20 to 35 in the
+# right panel) whose width depends on $(\alpha, \beta)$: the step size that suits the bulk of
+# the posterior is too large out there. This is the funnel familiar from hierarchical models,
+# in a less familiar place. Raising `target_accept` shrinks the step size and thins the
+# divergences out but cannot remove them, and each one is a sign that part of the posterior
+# may be under-explored.
 #
 # ## The same model with theta integrated out
 #
 # Conditional on $\alpha$ and $\beta$, each vehicle's successes follow a beta-binomial
 # distribution, $y_i \sim \mathrm{BetaBinomial}(N_i, \alpha, \beta)$. The model below has the
-# same priors and the same posterior for $(\alpha, \beta)$, but only two parameters, and no
-# funnel. It also samples $\alpha$ and $\beta$ through a softplus transform
-# (`log_exp_m1`) instead of the logarithm: near 0 the two agree, but for large values the
-# softplus is linear, so the hyperprior's Gaussian tail stays Gaussian and the wall above
-# disappears. A transform changes only the coordinates the sampler moves in, not the model.
+# same priors and the same posterior for $(\alpha, \beta)$, but only two parameters, so the
+# thin tail of Falcon Heavy's $\theta$ is no longer part of what the sampler explores.
+#
+# One more change, found by looking at where this model's own divergences began: sampled on the
+# log scale (PyMC's default for a positive parameter), it still diverges a handful of times at
+# the default `target_accept`, each time on a trajectory that ran to very large $\alpha$. On
+# the log scale the $\mathrm{HalfNormal}(10)$ tail becomes a wall whose steepness grows like
+# $\alpha^2$. We therefore sample $\alpha$ and $\beta$ through a softplus transform
+# (`log_exp_m1`): near 0 it behaves like the logarithm, for large values it is linear, so the
+# prior's Gaussian tail stays Gaussian. A transform changes only the coordinates the sampler
+# moves in, not the model or its posterior.
 
 # %%
 with pm.Model(coords=coords) as marginal_model:
@@ -296,11 +304,11 @@ mu_map = mu_density.mode()
 mu_draws = post["mu"].to_numpy().ravel()
 x = np.linspace(0.2, 0.999, 400)
 ax = az.plot_posterior(hierarchical_idata, var_names=["mu"], hdi_prob=0.94, point_estimate="mean",
-                       figsize=(8, 4.5), textsize=11)
-ax.plot(x, mu_density.pdf(x), color=plots.DRAWS, lw=2, label="estimated density")
+                       kind="hist", bins=80, color=plots.DRAWS, figsize=(8, 4.5), textsize=11)
+ax.plot(x, mu_density.pdf(x), color=plots.OBSERVED, lw=2, label="estimated density")
 ax.plot(x, hier_exact.mu_pdf(x), color=plots.EXACT, lw=1, ls="--", label="exact density")
-ax.axvline(mu_map, color=plots.OBSERVED, lw=1.5)
-ax.axvline(hier_exact.mu_mode, color=plots.EXACT, lw=1, ls=":")
+ax.axvline(mu_map, color=plots.OBSERVED, lw=1.5, label="MAP")
+ax.axvline(hier_exact.mu_mode, color=plots.EXACT, lw=1, ls=":", label="exact mode")
 ax.text(0.03, 0.8, f"MAP (mode of the marginal\nposterior of mu): {mu_map:.3f}\n"
         f"exact mode: {hier_exact.mu_mode:.3f}", transform=ax.transAxes, fontsize=11)
 ax.legend(loc="center left")

@@ -101,11 +101,16 @@ def overlay_exact(
         values = np.ravel(values)
         lo, hi = np.quantile(values, [0.0005, 0.9995])
         x = np.linspace(lo, hi, 300)
-        ax.hist(values, bins=60, range=(lo, hi), density=True, color=DRAWS, alpha=0.5, label="NUTS draws")
+        heights, _, _ = ax.hist(
+            values, bins=60, range=(lo, hi), density=True, color=DRAWS, alpha=0.5, label="NUTS draws"
+        )
         ax.plot(x, pdfs[name](x), color=EXACT, lw=1.5, label="exact")
+        # A rate with no observed failures has an integrable spike at 1: keep the bars in view.
+        ax.set_ylim(0, 1.3 * heights.max())
         ax.set_title(name, fontsize=10)
         ax.set_yticks([])
-    axes[0].legend(fontsize=8, loc="upper left")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="upper right", fontsize=9)
     fig.suptitle(title)
     return fig
 

@@ -1,0 +1,56 @@
+# The pooling notebook collection. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+INSTALLED := $(VENV)/.installed
+
+SOURCES := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
+STEMS := $(notdir $(SOURCES:.py=))
+# Each notebook writes results/<stem>.nc; that file stands for "this notebook has run".
+RESULTS := $(addprefix results/,$(addsuffix .nc,$(STEMS)))
+# Everything a notebook's output depends on besides its own source.
+INPUTS := $(wildcard data/*.csv) $(wildcard src/pooling/*.py) $(INSTALLED)
+
+.PHONY: all notebooks test help clean venv dot
+
+all: notebooks ## Execute every notebook in place and write every figure (only what changed)
+
+notebooks: $(RESULTS) ## Same as `make`
+
+results/%.nc: notebooks/%.py $(INPUTS) | dot
+	$(PY) -m pooling.run $<
+
+$(INSTALLED): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed: set PYTHON=/path/to/python3.11"' \
+		|| { echo "make: Python 3.11 is needed (found $$($(PYTHON) --version)); run 'make PYTHON=/path/to/python3.11'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.lock
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
+	touch $@
+
+venv: $(INSTALLED) ## Create .venv from requirements.lock (when missing or stale)
+
+dot: ## Make sure Graphviz's `dot` program is installed
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Graphviz (apt-get install graphviz)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	  else \
+	    echo "make: Graphviz 'dot' is missing: install it (sudo apt-get install graphviz, brew install graphviz or conda install -c conda-forge graphviz) and run make again"; \
+	    exit 1; \
+	  fi; }
+
+test: $(INSTALLED) | dot ## Run the whole test suite (package tests and nbval on every notebook)
+	$(PY) -m pytest
+
+clean: ## Remove generated results and caches (keeps notebooks, figures and .venv)
+	rm -rf results .pytest_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'

@@ -1,0 +1,49 @@
+"""Test-session set-up shared by the package tests and nbval.
+
+Notebooks under test must never write into the repository: before any kernel starts, the
+figure and result directories are redirected into a temporary directory (kernels inherit
+this process's environment). At the end the session fails if any tracked output changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from pooling.paths import FIGURES_ENV, RESULTS_ENV, ROOT
+
+_GUARDED = ("figures", "results", "notebooks", "data")
+
+
+def _snapshot() -> dict[str, str]:
+    """Content hash of every file in the directories that tests must not touch."""
+    files = {}
+    for top in _GUARDED:
+        for path in sorted((ROOT / top).rglob("*")):
+            if path.is_file() and ".ipynb_checkpoints" not in path.parts:
+                files[str(path.relative_to(ROOT))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return files
+
+
+def pytest_configure(config):
+    scratch = Path(tempfile.mkdtemp(prefix="pooling-tests-"))
+    config._pooling_scratch = scratch
+    config._pooling_snapshot = _snapshot()
+    os.environ[FIGURES_ENV] = str(scratch / "figures")
+    os.environ[RESULTS_ENV] = str(scratch / "results")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    before = getattr(config, "_pooling_snapshot", None)
+    if before is not None:
+        after = _snapshot()
+        changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        if changed:
+            session.exitstatus = 1
+            print(f"\nERROR: the tests wrote into the repository: {', '.join(changed)}")
+    shutil.rmtree(getattr(config, "_pooling_scratch", ""), ignore_errors=True)

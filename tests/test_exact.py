@@ -1,0 +1,139 @@
+"""Exact posteriors: closed forms, grid accuracy, an independent Monte Carlo check, and the
+agreement of the grid's density with the PyMC model's own log density."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+from scipy import stats
+
+from pooling import exact
+from pooling.data import load_groups
+
+
+@pytest.fixture(scope="module")
+def groups():
+    return load_groups()
+
+
+@pytest.fixture(scope="module")
+def hier(groups):
+    return exact.HierarchicalPosterior(groups)
+
+
+def frame(trials, successes):
+    return pd.DataFrame(
+        {"trials": trials, "successes": successes},
+        index=pd.Index([f"g{i}" for i in range(len(trials))], name="group"),
+    )
+
+
+def test_no_pooling_closed_form(groups):
+    table = exact.no_pooling(groups)
+    y, n = groups["successes"].to_numpy(), groups["trials"].to_numpy()
+    np.testing.assert_allclose(table["mean"], (0.5 + y) / (1 + n))
+    var = (0.5 + y) * (0.5 + n - y) / ((1 + n) ** 2 * (2 + n))
+    np.testing.assert_allclose(table["sd"], np.sqrt(var))
+    assert table.loc["theta[Falcon 1]", "a"] == 2.5
+
+
+def test_full_pooling_closed_form(groups):
+    row = exact.full_pooling(groups).loc["theta"]
+    assert (row["a"], row["b"]) == (317.5, 10.5)
+    assert row["mean"] == pytest.approx(317.5 / 328)
+    assert row["mean"] == pytest.approx(0.968, abs=5e-4)  # the reference's pooled estimate
+    assert stats.beta(317.5, 10.5).cdf(row["q03"]) == pytest.approx(0.03)
+
+
+def test_hierarchical_matches_the_reference_figures(hier):
+    table = hier.summary()
+    assert table.loc["mu", "mean"] == pytest.approx(0.81, abs=0.01)
+    assert 0.5 < table.loc["theta[Falcon 1]", "mean"] < 0.7
+    assert hier.mu_mode == pytest.approx(0.859, abs=0.002)
+
+
+def test_no_data_gives_back_the_prior():
+    # Groups with no trials carry no information: alpha, beta keep their HalfNormal(10) prior.
+    post = exact.HierarchicalPosterior(frame([0, 0], [0, 0]))
+    table = post.summary()
+    prior = stats.halfnorm(scale=10)
+    assert table.loc["alpha", "mean"] == pytest.approx(prior.mean(), rel=1e-4)
+    assert table.loc["beta", "sd"] == pytest.approx(prior.std(), rel=1e-4)
+    assert table.loc["alpha", "q97"] == pytest.approx(prior.ppf(0.97), rel=1e-4)
+    # by symmetry of the prior, mu is centred on 1/2 and every rate has mean 1/2
+    assert table.loc["mu", "mean"] == pytest.approx(0.5, abs=1e-6)
+    assert table.loc["theta[g0]", "mean"] == pytest.approx(0.5, abs=1e-6)
+
+
+def test_group_with_zero_trials_equals_a_new_group(hier, groups):
+    extended = pd.concat([groups, frame([0], [0]).rename(index={"g0": "New"})])
+    table = exact.HierarchicalPosterior(extended).summary()
+    np.testing.assert_allclose(table.loc["theta[New]"], table.loc["theta_new"], atol=1e-10)
+    np.testing.assert_allclose(table.loc["mu"], hier.summary().loc["mu"], atol=1e-10)
+
+
+def test_identical_groups_are_folded_without_changing_the_answer():
+    folded = exact.HierarchicalPosterior(frame([5, 5, 9], [2, 2, 9]))
+    assert len(folded._n) == 2
+    single = exact.HierarchicalPosterior(frame([5, 9, 5], [2, 9, 2]))
+    np.testing.assert_allclose(folded.summary().loc["mu"], single.summary().loc["mu"])
+
+
+def test_grid_is_fine_enough(groups, hier):
+    finer = exact.HierarchicalPosterior(groups, n_grid=2 * hier.n_grid - 1)
+    diff = (finer.summary() - hier.summary()).abs().to_numpy().max()
+    assert diff < 1e-4
+    assert abs(finer.mu_mode - hier.mu_mode) < 1e-4
+
+
+def test_grid_is_wide_enough(hier):
+    assert hier.edge_mass < 1e-10
+
+
+def test_densities_integrate_to_one(hier):
+    x = np.linspace(1e-6, 1 - 1e-6, 2001)
+    assert np.trapezoid(hier.mu_pdf(x), x) == pytest.approx(1, abs=1e-4)
+    assert np.trapezoid(hier.theta_pdf(x, "Starship"), x) == pytest.approx(1, abs=1e-4)
+    a = np.linspace(1e-4, 80, 40001)
+    assert np.trapezoid(hier.alpha_pdf(a), a) == pytest.approx(1, abs=1e-3)
+
+
+def test_independent_monte_carlo(groups, hier):
+    """Importance sampling from the prior, with no grid and no Jacobian in sight."""
+    rng = np.random.default_rng(1)
+    a, b = np.abs(rng.normal(0, 10, size=(2, 400_000)))
+    n, y = groups["trials"].to_numpy()[:, None], groups["successes"].to_numpy()[:, None]
+    log_w = stats.betabinom.logpmf(y, n, a, b).sum(axis=0)
+    w = np.exp(log_w - log_w.max())
+    w /= w.sum()
+    ess = 1 / np.sum(w**2)
+    assert ess > 5000
+    table = hier.summary()
+    for name, values in {"alpha": a, "beta": b, "mu": a / (a + b)}.items():
+        mean = w @ values
+        se = np.sqrt(w @ (values - mean) ** 2 / ess)
+        assert abs(mean - table.loc[name, "mean"]) < 4 * se, name
+    # theta_i | alpha, beta, y ~ Beta(alpha + y_i, beta + N_i - y_i): its mean, weighted
+    cond = (a + y) / (a + b + n)
+    for i, group in enumerate(groups.index):
+        mean = w @ cond[i]
+        se = np.sqrt(w @ (cond[i] - mean) ** 2 / ess)
+        assert abs(mean - table.loc[f"theta[{group}]", "mean"]) < 4 * se + 1e-4, group
+
+
+def test_log_density_is_the_pymc_model(groups, hier):
+    """The grid's density equals the marginal model's log posterior on the log scale."""
+    with pm.Model() as model:
+        alpha = pm.HalfNormal("alpha", sigma=10)
+        beta = pm.HalfNormal("beta", sigma=10)
+        pm.BetaBinomial(
+            "y", alpha=alpha, beta=beta, n=groups["trials"].to_numpy(),
+            observed=groups["successes"].to_numpy(),
+        )
+    logp = model.compile_logp()
+    points = [(-1.0, 0.5), (1.3, -0.2), (2.5, 1.0), (0.0, -2.0)]
+    ours = np.array([hier.log_density(u, v) for u, v in points]).ravel()
+    theirs = np.array([logp({"alpha_log__": u, "beta_log__": v}) for u, v in points])
+    np.testing.assert_allclose(ours - ours[0], theirs - theirs[0], atol=1e-8)

@@ -1,0 +1,53 @@
+"""Atomic, reproducible writers, redirected away from the repository under test."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from pooling import figures, paths  # noqa: E402
+
+
+def test_outputs_are_redirected_under_test():
+    assert paths.ROOT not in paths.figures_dir().parents
+    assert paths.ROOT not in paths.results_dir().parents
+
+
+def test_paths_do_not_depend_on_the_working_directory(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert paths.DEFAULT_DATA.is_file()
+    assert (paths.ROOT / "pyproject.toml").is_file()
+
+
+def test_save_figure_names_and_reproduces(monkeypatch, tmp_path):
+    monkeypatch.setenv(paths.FIGURES_ENV, str(tmp_path / "figs"))
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1], [1, 0])
+    first = figures.save_figure(fig, "99_demo", "trace").read_bytes()
+    path = figures.save_figure(fig, "99_demo", "trace")
+    plt.close(fig)
+    assert path == tmp_path / "figs" / "99_demo_trace.png"
+    assert path.read_bytes() == first  # no timestamps: same figure, same bytes
+    assert b"Software" not in first
+    assert list(path.parent.iterdir()) == [path]  # no temporary files left
+
+
+def test_failed_write_keeps_the_old_file(tmp_path):
+    target = tmp_path / "result.nc"
+    target.write_text("previous")
+    with pytest.raises(RuntimeError):
+        with figures.atomic_path(target) as tmp:
+            tmp.write_text("half-writ")
+            raise RuntimeError("interrupted")
+    assert target.read_text() == "previous"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    target = tmp_path / "x.txt"
+    with figures.atomic_path(target) as tmp:
+        tmp.write_text("x")
+    assert target.stat().st_mode & 0o044 == 0o044
