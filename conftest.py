@@ -35,6 +35,7 @@ def pytest_configure(config):
     os.environ[FIGURES_ENV] = str(scratch / "figures")
     os.environ[RESULTS_ENV] = str(scratch / "results")
     os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ["PYTHONHASHSEED"] = "0"  # kernels draw the model graphs in a fixed order
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -268,12 +268,12 @@ hier_exact = exact.HierarchicalPosterior(groups)
 theta_new = hierarchical_idata.posterior["theta_new"].to_numpy().ravel()
 x = np.linspace(0.005, 0.995, 199)
 fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-ax.hist(theta_new, bins=np.linspace(0, 1, 51), density=True, color=plots.DRAWS, alpha=0.6,
+heights, _, _ = ax.hist(theta_new, bins=np.linspace(0, 1, 51), density=True, color=plots.DRAWS, alpha=0.6,
         label="posterior predictive draws")
 ax.plot(x, hier_exact.theta_pdf(x), color=plots.EXACT, label="exact")
 ax.set(xlabel=f"theta of a new {labels.group}", ylabel="density",
        title=f"Success probability of a new {labels.group}")
-ax.set_ylim(0, 6)
+ax.set_ylim(0, 1.15 * heights.max())  # the exact density has an integrable spike at 1
 ax.legend(loc="upper left")
 save_figure(fig, STEM, "new_theta")
 plt.show()
@@ -303,17 +303,22 @@ mu_density = ConditionalMuDensity(post["alpha"].to_numpy(), post["beta"].to_nump
 mu_map = mu_density.mode()
 mu_draws = post["mu"].to_numpy().ravel()
 x = np.linspace(0.2, 0.999, 400)
-ax = az.plot_posterior(hierarchical_idata, var_names=["mu"], hdi_prob=0.94, point_estimate="mean",
-                       kind="hist", bins=80, color=plots.DRAWS, figsize=(8, 4.5), textsize=11)
+hdi_lo, hdi_hi = az.hdi(mu_draws, hdi_prob=0.94)
+fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+ax.hist(mu_draws, bins=np.linspace(0.2, 1, 81), density=True, color=plots.DRAWS, alpha=0.35,
+        label="NUTS draws")
 ax.plot(x, mu_density.pdf(x), color=plots.OBSERVED, lw=2, label="estimated density")
 ax.plot(x, hier_exact.mu_pdf(x), color=plots.EXACT, lw=1, ls="--", label="exact density")
-ax.axvline(mu_map, color=plots.OBSERVED, lw=1.5, label="MAP")
+ax.axvline(mu_map, color=plots.OBSERVED, lw=1.5, label="MAP (estimated)")
 ax.axvline(hier_exact.mu_mode, color=plots.EXACT, lw=1, ls=":", label="exact mode")
-ax.text(0.03, 0.8, f"MAP (mode of the marginal\nposterior of mu): {mu_map:.3f}\n"
-        f"exact mode: {hier_exact.mu_mode:.3f}", transform=ax.transAxes, fontsize=11)
-ax.legend(loc="center left")
-ax.set_title("Population mean success rate mu")
-fig = ax.figure
+ax.hlines(0.15, hdi_lo, hdi_hi, color=plots.EXACT, lw=4)
+ax.text((hdi_lo + hdi_hi) / 2, 0.3, f"94% HDI [{hdi_lo:.2f}, {hdi_hi:.2f}]", ha="center")
+ax.text(0.02, 0.95, f"MAP: {mu_map:.3f}\n(mode of the marginal posterior of mu)\n"
+        f"exact mode: {hier_exact.mu_mode:.3f}\nmean: {mu_draws.mean():.3f}",
+        transform=ax.transAxes, va="top", fontsize=11)
+ax.set(xlabel="mu = alpha / (alpha + beta)", ylabel="density", xlim=(0.2, 1),
+       title="Population mean success rate mu")
+ax.legend(loc="center left", fontsize=9)
 save_figure(fig, STEM, "mu")
 plt.show()
 

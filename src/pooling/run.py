@@ -77,12 +77,14 @@ def execute(
     source = Path(source)
     output = Path(output) if output else source.with_suffix(".ipynb")
     nb = jupytext.read(source)
-    env = {FIGURES_ENV: figures, RESULTS_ENV: results}
+    # A fixed hash seed makes set iteration, and so the node order of the model graphs,
+    # the same on every run.
+    env = {FIGURES_ENV: figures, RESULTS_ENV: results, "PYTHONHASHSEED": "0"}
     saved = {key: os.environ.get(key) for key in env}
     try:
         for key, value in env.items():
             if value is not None:  # the kernel inherits this process's environment
-                os.environ[key] = str(Path(value).resolve())
+                os.environ[key] = value if key == "PYTHONHASHSEED" else str(Path(value).resolve())
         nb = papermill.execute_notebook(
             nb,
             None,
