@@ -1,4 +1,4 @@
-"""Plots shared by the notebooks, and the house style.
+"""Plots shared by more than one notebook.
 
 Plots that list groups switch to a compact form past :data:`MAX_PANELS` groups and say so in
 their title.
@@ -110,7 +110,7 @@ def overlay_exact(
         ax.set_title(name, fontsize=10)
         ax.set_yticks([])
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="upper right", fontsize=9)
+    fig.legend(handles, names, loc="outside lower center", ncols=2, fontsize=9)
     fig.suptitle(title)
     return fig
 
