@@ -15,7 +15,7 @@ RESULTS := $(addprefix results/,$(addsuffix .nc,$(STEMS)))
 # Everything a notebook's output depends on besides its own source.
 INPUTS := $(wildcard data/*.csv) $(wildcard src/pooling/*.py) $(INSTALLED)
 
-.PHONY: all notebooks test help clean venv dot
+.PHONY: all notebooks test lint help clean venv dot
 
 all: notebooks ## Execute every notebook in place and write every figure (only what changed)
 
@@ -29,7 +29,7 @@ $(INSTALLED): requirements.lock pyproject.toml
 		|| { echo "make: Python 3.11 is needed (found $$($(PYTHON) --version)); run 'make PYTHON=/path/to/python3.11'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.lock
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	touch $@
 
@@ -47,6 +47,9 @@ dot: ## Make sure Graphviz's `dot` program is installed
 
 test: $(INSTALLED) | dot ## Run the whole test suite (package tests and nbval on every notebook)
 	$(PY) -m pytest
+
+lint: $(INSTALLED) ## Run the pre-commit hooks on every file (ruff, notebook checks)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
 clean: ## Remove generated results and caches (keeps notebooks, figures and .venv)
 	rm -rf results .pytest_cache

@@ -45,7 +45,6 @@ SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS
 # %%
 import arviz as az
 import matplotlib.pyplot as plt
-import numpy as np
 import pymc as pm
 from IPython.display import SVG
 from scipy import stats

@@ -144,18 +144,18 @@ diverging = centered_idata.sample_stats["diverging"].to_numpy().ravel()
 log_a, log_b = np.log(post["alpha"].to_numpy().ravel()), np.log(post["beta"].to_numpy().ravel())
 name = groups.index[np.argmax(successes / np.maximum(trials, 1))]  # the most successful group
 theta_max = post["theta"].sel({labels.group: name}).to_numpy().ravel()
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
-for ax, (x, y, xlabel, ylabel) in zip(
-    axes,
-    [
-        (log_a, log_b, r"$\log\alpha$", r"$\log\beta$"),
-        (np.log(np.exp(log_a) + np.exp(log_b)), np.log(theta_max / (1 - theta_max)),
-         r"$\log(\alpha + \beta)$", f"logit theta[{name}]"),
-    ],
-):
+
+
+def mark_divergent(ax, x, y, xlabel, ylabel):
     ax.scatter(x[~diverging], y[~diverging], s=2, alpha=0.15, color=plots.DRAWS, label="draws")
     ax.scatter(x[diverging], y[diverging], s=18, color=plots.OBSERVED, label="divergent")
     ax.set(xlabel=xlabel, ylabel=ylabel)
+
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+mark_divergent(axes[0], log_a, log_b, r"$\log\alpha$", r"$\log\beta$")
+mark_divergent(axes[1], np.logaddexp(log_a, log_b), np.log(theta_max / (1 - theta_max)),
+               r"$\log(\alpha + \beta)$", f"logit theta[{name}]")
 axes[0].legend(loc="lower right", markerscale=2)
 fig.suptitle(f"Model as written: {n_divergent} divergent transitions (red)")
 save_figure(fig, STEM, "divergences")
@@ -268,8 +268,8 @@ hier_exact = exact.HierarchicalPosterior(groups)
 theta_new = hierarchical_idata.posterior["theta_new"].to_numpy().ravel()
 x = np.linspace(0.005, 0.995, 199)
 fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-heights, _, _ = ax.hist(theta_new, bins=np.linspace(0, 1, 51), density=True, color=plots.DRAWS, alpha=0.6,
-        label="posterior predictive draws")
+heights, _, _ = ax.hist(theta_new, bins=np.linspace(0, 1, 51), density=True, color=plots.DRAWS,
+                        alpha=0.6, label="posterior predictive draws")
 ax.plot(x, hier_exact.theta_pdf(x), color=plots.EXACT, label="exact")
 ax.set(xlabel=f"theta of a new {labels.group}", ylabel="density",
        title=f"Success probability of a new {labels.group}")
@@ -335,7 +335,8 @@ convergence = checks.assert_converged(hierarchical_idata, ["alpha", "beta", "mu"
 checks.assert_no_divergences(hierarchical_idata)
 print(f"as written: {checks.divergences(centered_idata)} divergences (reported above); "
       f"theta integrated out: {checks.divergences(hierarchical_idata)}")
-pd.concat({"as written": centered_convergence, "theta integrated out": convergence}, axis=1).round(3)
+both = {"as written": centered_convergence, "theta integrated out": convergence}
+pd.concat(both, axis=1).round(3)
 
 # %% [markdown]
 # **Exact answer.** Integrating the $\theta_i$ out leaves a two-dimensional posterior for

@@ -34,7 +34,11 @@ BAD = {
     "fractional count": (HEADER + "A,5,2\nB,5,2.5\n", "line 3", "'2.5' is not a whole number"),
     "text count": (HEADER + "A,5,2\nB,five,2\n", "line 3", "'five' is not a whole number"),
     "negative count": (HEADER + "A,5,2\nB,-5,0\n", "line 3", "is negative"),
-    "successes above trials": (HEADER + "A,5,2\nB,5,7\n", "line 3", "more successes than launches (7 > 5)"),
+    "successes above trials": (
+        HEADER + "A,5,2\nB,5,7\n",
+        "line 3",
+        "more successes than launches (7 > 5)",
+    ),
     "duplicate names": (HEADER + "A,5,2\nB,4,1\nA,5,3\n", "line 4", "'A' appears more than once"),
     "missing value": (HEADER + "A,5,2\nB,,3\n", "line 3", "'launches' is empty"),
     "short row": (HEADER + "A,5,2\nB,5\n", "line 3", "'successes' is empty"),

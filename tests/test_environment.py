@@ -11,14 +11,30 @@ from pooling.paths import ROOT
 # conda-forge names that differ from the PyPI names in the lock
 CONDA_TO_PYPI = {"python-graphviz": "graphviz", "matplotlib-base": "matplotlib"}
 REQUIRED = {
-    "pymc", "pytensor", "arviz", "nutpie", "numpy", "pandas", "scipy", "matplotlib", "seaborn",
-    "jupyterlab", "graphviz", "pandera", "papermill", "nbval", "pytest", "watermark",
+    "pymc",
+    "pytensor",
+    "arviz",
+    "nutpie",
+    "numpy",
+    "pandas",
+    "scipy",
+    "matplotlib",
+    "seaborn",
+    "jupyterlab",
+    "graphviz",
+    "pandera",
+    "papermill",
+    "nbval",
+    "pytest",
+    "watermark",
 }
 
 
 def lock_pins() -> dict[str, str]:
     text = (ROOT / "requirements.lock").read_text()
-    return {name.lower(): version for name, version in re.findall(r"^([\w.\-]+)==(\S+)", text, re.M)}
+    return {
+        name.lower(): version for name, version in re.findall(r"^([\w.\-]+)==(\S+)", text, re.M)
+    }
 
 
 def conda_pins() -> dict[str, str]:
@@ -35,13 +51,18 @@ def test_conda_pins_equal_the_lock():
     lock, conda = lock_pins(), conda_pins()
     assert conda.pop("python") == "3.11"
     assert REQUIRED <= set(conda)
-    mismatched = {name: (version, lock.get(name)) for name, version in conda.items() if lock.get(name) != version}
+    mismatched = {
+        name: (version, lock.get(name))
+        for name, version in conda.items()
+        if lock.get(name) != version
+    }
     assert not mismatched, f"environment.yml vs requirements.lock: {mismatched}"
 
 
 def test_every_lock_line_is_an_exact_pin():
     lines = [
-        line for line in (ROOT / "requirements.lock").read_text().splitlines()
+        line
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
     assert lines and all(re.fullmatch(r"[\w.\-\[\],]+==[\w.\-+]+", line.strip()) for line in lines)

@@ -129,7 +129,10 @@ def test_log_density_is_the_pymc_model(groups, hier):
         alpha = pm.HalfNormal("alpha", sigma=10)
         beta = pm.HalfNormal("beta", sigma=10)
         pm.BetaBinomial(
-            "y", alpha=alpha, beta=beta, n=groups["trials"].to_numpy(),
+            "y",
+            alpha=alpha,
+            beta=beta,
+            n=groups["trials"].to_numpy(),
             observed=groups["successes"].to_numpy(),
         )
     logp = model.compile_logp()

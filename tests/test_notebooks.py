@@ -56,10 +56,19 @@ def test_same_seed_same_draws_both_samplers(sampler):
         with pm.Model():
             theta = pm.Beta("theta", 0.5, 0.5, shape=2)
             pm.Binomial("y", n=[5, 9], p=theta, observed=[2, 9])
-            return pm.sample(
-                draws=200, tune=200, chains=2, nuts_sampler=sampler, random_seed=seed,
-                progressbar=False, compute_convergence_checks=False,
-            ).posterior["theta"].to_numpy()
+            return (
+                pm.sample(
+                    draws=200,
+                    tune=200,
+                    chains=2,
+                    nuts_sampler=sampler,
+                    random_seed=seed,
+                    progressbar=False,
+                    compute_convergence_checks=False,
+                )
+                .posterior["theta"]
+                .to_numpy()
+            )
 
     assert np.array_equal(fit(7), fit(7))
     assert not np.array_equal(fit(7), fit(8))

@@ -58,7 +58,9 @@ def convergence(idata, var_names: list[str]) -> pd.DataFrame:
     table = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
     table = table[["r_hat", "ess_bulk", "ess_tail"]].copy()
     table["ok"] = (
-        (table["r_hat"] <= RHAT_MAX) & (table["ess_bulk"] >= ESS_MIN) & (table["ess_tail"] >= ESS_MIN)
+        (table["r_hat"] <= RHAT_MAX)
+        & (table["ess_bulk"] >= ESS_MIN)
+        & (table["ess_tail"] >= ESS_MIN)
     )
     return table
 
@@ -166,13 +168,20 @@ def exact_agreement(idata, exact: pd.DataFrame) -> pd.DataFrame:
         values = da.to_numpy().ravel()
         mean = values.mean()
         mcse = float(np.squeeze(az.mcse(da.to_numpy(), method="mean")))
-        row = {"mean": mean, "exact_mean": ref["mean"], "mcse": mcse, "z": (mean - ref["mean"]) / mcse}
+        row = {
+            "mean": mean,
+            "exact_mean": ref["mean"],
+            "mcse": mcse,
+            "z": (mean - ref["mean"]) / mcse,
+        }
         ok = abs(row["z"]) <= N_MCSE
         for q in QUANTILES:
             key = f"q{round(q * 100):02d}"
             row[key] = np.quantile(values, q)
             row[f"exact_{key}"] = ref[key]
-            row[f"tol_{key}"] = N_MCSE * float(np.squeeze(az.mcse(da.to_numpy(), method="quantile", prob=q)))
+            row[f"tol_{key}"] = N_MCSE * float(
+                np.squeeze(az.mcse(da.to_numpy(), method="quantile", prob=q))
+            )
             ok &= abs(row[key] - ref[key]) <= row[f"tol_{key}"]
         row["ok"] = bool(ok)
         rows[quantity] = row

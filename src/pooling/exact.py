@@ -106,9 +106,11 @@ def _quantiles_from_density(x: np.ndarray, density: np.ndarray) -> np.ndarray:
     """Quantiles of a smooth density tabulated on a fine regular grid (cubic-spline CDF)."""
     cdf = CubicSpline(x, density).antiderivative()
     total = cdf(x[-1])
-    return np.array(
-        [optimize.brentq(lambda t: cdf(t) / total - q, x[0], x[-1], xtol=1e-12) for q in QUANTILES]
-    )
+
+    def quantile(q: float) -> float:
+        return optimize.brentq(lambda t: cdf(t) / total - q, x[0], x[-1], xtol=1e-12)
+
+    return np.array([quantile(q) for q in QUANTILES])
 
 
 def _mixture_quantile(q: float, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
@@ -171,11 +173,14 @@ class HierarchicalPosterior:
         # log B(a + y, b + n - y) - log B(a, b) as three log rising factorials: betaln itself
         # loses all precision when a or b is tiny, far out in the grid's corners.
         ga, gb, gab = special.gammaln(a), special.gammaln(b), special.gammaln(a + b)
-        for n, y, count in zip(self._n, self._y, self._count):
+        for n, y, count in zip(self._n, self._y, self._count, strict=True):
             out = out + count * (
-                special.gammaln(a + y) - ga
-                + special.gammaln(b + (n - y)) - gb
-                - special.gammaln(a + b + n) + gab
+                special.gammaln(a + y)
+                - ga
+                + special.gammaln(b + (n - y))
+                - gb
+                - special.gammaln(a + b + n)
+                + gab
             )
         return out
 
@@ -329,7 +334,11 @@ class HierarchicalPosterior:
         a, b, w = self._mixture(extra_a, extra_b)
         mean = w @ (a / (a + b))
         second = w @ (a * (a + 1) / ((a + b) * (a + b + 1)))
-        return [mean, np.sqrt(second - mean**2), *(_mixture_quantile(q, a, b, w) for q in QUANTILES)]
+        return [
+            mean,
+            np.sqrt(second - mean**2),
+            *(_mixture_quantile(q, a, b, w) for q in QUANTILES),
+        ]
 
     def theta_pdf(self, x: np.ndarray, group: str | None = None) -> np.ndarray:
         """Exact posterior density of a group's rate, or of a new group's when ``group=None``.

@@ -71,7 +71,11 @@ def _grid(n: int, ncols: int = 4, size: tuple[float, float] = (3.2, 2.6)):
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False, layout="constrained"
+        nrows,
+        ncols,
+        figsize=(size[0] * ncols, size[1] * nrows),
+        squeeze=False,
+        layout="constrained",
     )
     for ax in axes.flat[n:]:
         ax.set_visible(False)
@@ -97,12 +101,18 @@ def overlay_exact(
     matplotlib.figure.Figure
     """
     fig, axes = _grid(len(draws))
-    for ax, (name, values) in zip(axes, draws.items()):
+    for ax, (name, values) in zip(axes, draws.items(), strict=True):
         values = np.ravel(values)
         lo, hi = np.quantile(values, [0.0005, 0.9995])
         x = np.linspace(lo, hi, 300)
         heights, _, _ = ax.hist(
-            values, bins=60, range=(lo, hi), density=True, color=DRAWS, alpha=0.5, label="NUTS draws"
+            values,
+            bins=60,
+            range=(lo, hi),
+            density=True,
+            color=DRAWS,
+            alpha=0.5,
+            label="NUTS draws",
         )
         ax.plot(x, pdfs[name](x), color=EXACT, lw=1.5, label="exact")
         # A rate with no observed failures has an integrable spike at 1: keep the bars in view.
@@ -143,7 +153,7 @@ def ppc_counts(idata, groups, observed: str = "y", title: str = "Posterior predi
     trials, successes = groups["trials"].to_numpy(), groups["successes"].to_numpy()
     if len(groups) <= MAX_PANELS:
         fig, axes = _grid(len(groups))
-        for ax, name, row, n, y in zip(axes, groups.index, rep, trials, successes):
+        for ax, name, row, n, y in zip(axes, groups.index, rep, trials, successes, strict=True):
             lo, hi = np.quantile(row, [0.001, 0.999]).astype(int)
             bins = np.arange(lo, hi + 2) - 0.5
             ax.hist(row, bins=bins, density=True, color=DRAWS, alpha=0.6, label="replicated")
@@ -157,7 +167,7 @@ def ppc_counts(idata, groups, observed: str = "y", title: str = "Posterior predi
     rate = successes / np.maximum(trials, 1)
     order = np.argsort(rate, kind="stable")
     half = MAX_PANELS // 2 * 2
-    shown = np.concatenate([order[: half], order[-half:]])
+    shown = np.concatenate([order[:half], order[-half:]])
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(shown) + 1.5), layout="constrained")
     rep_rate = rep[shown] / np.maximum(trials[shown], 1)[:, None]
     lo, hi = np.quantile(rep_rate, [0.03, 0.97], axis=1)

@@ -123,7 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figures", type=Path, help="directory for figures")
     parser.add_argument("--results", type=Path, help="directory for results")
     parser.add_argument(
-        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
         help="override a parameter of the notebook (repeatable)",
     )
     args = parser.parse_args(argv)

@@ -21,4 +21,6 @@ def setup() -> None:
     mpl.rcParams.update({"figure.dpi": 100, "svg.hashsalt": "pooling"})
     az.rcParams["plot.max_subplots"] = 80
     logging.getLogger("pymc").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
+    warnings.filterwarnings(
+        "ignore", message="PyTensor could not link to a BLAS", category=UserWarning
+    )
