@@ -24,6 +24,9 @@ notebooks: $(RESULTS) ## Same as `make`
 results/%.nc: notebooks/%.py $(INPUTS) | dot
 	$(PY) -m pooling.run $<
 
+# The comparison notebook reads the fits of the three model notebooks.
+results/04_model_comparison.nc: results/01_no_pooling.nc results/02_full_pooling.nc results/03_hierarchical.nc
+
 $(INSTALLED): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed: set PYTHON=/path/to/python3.11"' \
 		|| { echo "make: Python 3.11 is needed (found $$($(PYTHON) --version)); run 'make PYTHON=/path/to/python3.11'"; exit 1; }

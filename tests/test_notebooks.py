@@ -11,6 +11,7 @@ import arviz as az
 import numpy as np
 import pymc as pm
 import pytest
+import xarray as xr
 
 from pooling.paths import NOTEBOOKS_DIR
 from pooling.run import execute
@@ -24,17 +25,40 @@ def run(source, tmp_path, **parameters):
     return out
 
 
+@pytest.fixture(scope="module")
+def pymc_run(tmp_path_factory):
+    """Every notebook, in order, with PyMC's NUTS; 04 reads what 01-03 wrote."""
+    out = tmp_path_factory.mktemp("pymc")
+    for source in SOURCES:
+        # Enough draws for the notebooks' own checks (ESS >= 1000) to pass.
+        execute(
+            source, out / f"{source.stem}.ipynb", {"SAMPLER": "pymc", "DRAWS": 3000, "TUNE": 1000},
+            out / "figures", out / "results",
+        )  # fmt: skip
+    return out
+
+
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
-def test_pymc_builtin_sampler(source, tmp_path):
-    # Enough draws for the notebook's own checks (ESS >= 1000) to pass with PyMC's NUTS.
-    out = run(source, tmp_path, SAMPLER="pymc", DRAWS=3000, TUNE=1000)
-    idata = az.from_netcdf(out / "results" / f"{source.stem}.nc")
+def test_pymc_builtin_sampler(source, pymc_run):
+    figures = {p.name for p in (pymc_run / "figures").iterdir()}
+    assert sum(name.startswith(source.stem) for name in figures) >= 4
+    result = pymc_run / "results" / f"{source.stem}.nc"
+    if source.stem.startswith("04"):  # the comparison saves its leave-one-out table
+        with xr.open_dataset(result) as table:
+            assert {"lovo_elpd", "lovo_elpd_exact", "pareto_k"} <= set(table.data_vars)
+        return
+    idata = az.from_netcdf(result)
     assert idata.posterior.attrs["inference_library"] == "pymc"
     assert idata.posterior.sizes["draw"] == 3000
     assert {"log_likelihood", "posterior_predictive"} <= set(idata.groups())
-    figures = {p.name for p in (out / "figures").iterdir()}
     for kind in ("model.svg", "trace.png", "forest.png", "ppc.png", "exact.png"):
         assert f"{source.stem}_{kind}" in figures
+
+
+def test_comparison_stops_with_one_line_without_results(tmp_path):
+    source = NOTEBOOKS_DIR / "04_model_comparison.py"
+    with pytest.raises(Exception, match=r"not found: run `make` first"):
+        execute(source, tmp_path / "04.ipynb", {}, tmp_path / "figures", tmp_path / "empty")
 
 
 def test_same_seed_same_draws_notebook(tmp_path):

@@ -369,6 +369,24 @@ class HierarchicalPosterior:
         i = self.names.index(group)
         return self.successes[i], self.trials[i] - self.successes[i]
 
+    def log_predictive(self, trials: int, successes: int) -> float:
+        """Log posterior predictive probability of a new group's successes.
+
+        Parameters
+        ----------
+        trials, successes : int
+            The new group's data.
+
+        Returns
+        -------
+        float
+            ``log sum_grid w(alpha, beta) BetaBinomial(successes | trials, alpha, beta)``.
+        """
+        u, v, w, _ = self._ab_grid
+        a, b = np.meshgrid(np.exp(u), np.exp(v), indexing="ij")
+        log_pmf = stats.betabinom.logpmf(successes, trials, a, b)
+        return float(special.logsumexp(log_pmf, b=w))
+
     def summary(self) -> pd.DataFrame:
         """Exact posterior summary of every quantity the notebooks report.
 
@@ -385,3 +403,41 @@ class HierarchicalPosterior:
         return pd.DataFrame.from_dict(rows, orient="index", columns=SUMMARY_COLUMNS).rename_axis(
             "quantity"
         )
+
+
+def leave_one_group_out(
+    groups: pd.DataFrame, prior: tuple[float, float] = JEFFREYS
+) -> pd.DataFrame:
+    """Exact leave-one-group-out log predictive densities of the three models.
+
+    For each group ``i``, ``log p(y_i | y_-i)``: the probability of its successes given the
+    other groups only. No pooling: ``BetaBinomial(N_i, a0, b0)`` (the prior predictive);
+    full pooling: ``BetaBinomial(N_i, a0 + sum_-i y, b0 + sum_-i (N - y))``; hierarchical:
+    the beta-binomial averaged over the grid posterior of ``(alpha, beta)`` given ``y_-i``.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        Indexed by group name with columns ``trials`` and ``successes``.
+    prior : tuple of float, optional
+        Beta prior of the no-pooling and full-pooling models.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, columns ``no_pooling``, ``full_pooling``, ``hierarchical``.
+    """
+    rows = {}
+    n_all, y_all = groups["trials"].to_numpy(), groups["successes"].to_numpy()
+    for i, name in enumerate(groups.index):
+        n, y = int(n_all[i]), int(y_all[i])
+        rest = np.arange(len(groups)) != i
+        pooled_a = prior[0] + y_all[rest].sum()
+        pooled_b = prior[1] + (n_all[rest] - y_all[rest]).sum()
+        others = groups.assign(trials=np.where(rest, n_all, 0), successes=np.where(rest, y_all, 0))
+        rows[name] = {
+            "no_pooling": stats.betabinom.logpmf(y, n, *prior),
+            "full_pooling": stats.betabinom.logpmf(y, n, pooled_a, pooled_b),
+            "hierarchical": HierarchicalPosterior(others).log_predictive(n, y),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(groups.index.name)

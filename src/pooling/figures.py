@@ -117,13 +117,53 @@ def save_graph(graph, stem: str, kind: str = "model") -> Path:
     return path
 
 
+def result_path(stem: str) -> Path:
+    """Where the result of notebook ``stem`` lives: ``<results dir>/<stem>.nc``.
+
+    Parameters
+    ----------
+    stem : str
+        File stem, usually the notebook stem.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return results_dir() / f"{stem}.nc"
+
+
+def load_idata(stem: str):
+    """Load the InferenceData that another notebook saved.
+
+    Parameters
+    ----------
+    stem : str
+        The saving notebook's stem, e.g. ``"01_no_pooling"``.
+
+    Returns
+    -------
+    arviz.InferenceData
+
+    Raises
+    ------
+    FileNotFoundError
+        One line naming the missing file and saying to run ``make``.
+    """
+    import arviz as az
+
+    path = result_path(stem)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run `make` first to fit the models")
+    return az.from_netcdf(path)
+
+
 def save_idata(idata, stem: str) -> Path:
     """Save an InferenceData as ``<results dir>/<stem>.nc``.
 
     Parameters
     ----------
-    idata : arviz.InferenceData
-        The fit to save.
+    idata : arviz.InferenceData or xarray.Dataset
+        The fit (or table of results) to save.
     stem : str
         File stem, usually the notebook stem.
 
@@ -132,7 +172,7 @@ def save_idata(idata, stem: str) -> Path:
     pathlib.Path
         Where the file was written.
     """
-    path = results_dir() / f"{stem}.nc"
+    path = result_path(stem)
     with atomic_path(path) as tmp:
         idata.to_netcdf(tmp)
     return path
