@@ -273,6 +273,7 @@ comparison = az.compare(fits, ic="loo")
 ax = az.plot_compare(comparison, figsize=(8, 3))
 ax.set_title("PSIS-LOO comparison (unreliable where Pareto k > 0.7; see the refits)")
 fig = ax.figure
+fig.tight_layout()
 save_figure(fig, STEM, "loo")
 plt.show()
 comparison.drop(columns=["warning"]).round(2)
