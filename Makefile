@@ -15,9 +15,23 @@ RESULTS := $(addprefix results/,$(addsuffix .nc,$(STEMS)))
 # Everything a notebook's output depends on besides its own source.
 INPUTS := $(wildcard data/*.csv) $(wildcard src/pooling/*.py) $(INSTALLED)
 
-.PHONY: all notebooks test lint help clean venv dot
+# Your own data: make DATA=path.csv GROUP=name TRIALS=name SUCCESSES=name OUT=directory
+DATA ?=
+OUT ?=
+GROUP ?= vehicle
+TRIALS ?= launches
+SUCCESSES ?= successes
 
-all: notebooks ## Execute every notebook in place and write every figure (only what changed)
+.PHONY: all notebooks own-data test lint help clean venv dot
+
+ifneq ($(OUT),)
+all: own-data ## Execute every notebook in place and write every figure (only what changed)
+else ifneq ($(DATA),)
+all:
+	@echo "make: DATA=$(DATA) needs OUT=<directory> for the executed notebooks, figures and results"; exit 2
+else
+all: notebooks
+endif
 
 notebooks: $(RESULTS) ## Same as `make`
 
@@ -35,6 +49,11 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	touch $@
+
+own-data: $(INSTALLED) | dot ## With DATA=... OUT=...: run every notebook on your CSV into OUT
+	@test -n "$(OUT)" || { echo "make: own-data needs OUT=<directory>"; exit 2; }
+	$(PY) -m pooling run --data "$(or $(DATA),data/spacex_launches.csv)" --group "$(GROUP)" \
+		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)"
 
 venv: $(INSTALLED) ## Create .venv from requirements.lock (when missing or stale)
 
@@ -59,4 +78,4 @@ clean: ## Remove generated results and caches (keeps notebooks, figures and .ven
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'

@@ -38,8 +38,12 @@
 # %% tags=["parameters"]
 SEED = 20240129  # the single seed for every random call below
 DATA = None  # path of a groups CSV; None means the shipped data/spacex_launches.csv
-GROUP, TRIALS, SUCCESSES = "vehicle", "launches", "successes"  # the CSV's column names
-DRAWS, TUNE, CHAINS = 5000, 5000, 4
+GROUP = "vehicle"  # the CSV's column of group names
+TRIALS = "launches"  # ... of trials
+SUCCESSES = "successes"  # ... of successes
+DRAWS = 5000  # draws per chain
+TUNE = 5000  # tuning steps per chain
+CHAINS = 4
 TARGET_ACCEPT = 0.98  # the model as written, as in the reference analysis
 MARGINAL_TARGET_ACCEPT = 0.8  # PyMC's default, for the model with theta integrated out
 SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS

@@ -6,17 +6,26 @@ through papermill, so any parameter of the ``parameters`` cell can be overridden
 executed notebook is stripped of run-specific metadata (timestamps, durations) and written
 atomically.
 
-Command line::
+Command lines::
 
     python -m pooling.run notebooks/01_no_pooling.py [-p DRAWS 200] [--output path.ipynb]
+    python -m pooling run --data my.csv --out my-analysis   # every notebook on other data
+
+The second form (:func:`run_collection`) validates the CSV before anything is compiled and
+builds the whole output in a staging directory beside ``--out``, moving it into place only
+when every notebook has succeeded: a failed or interrupted run leaves ``--out`` as it was.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import os
+import shutil
+import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -103,6 +112,102 @@ def execute(
     with atomic_path(output) as tmp:
         jupytext.write(nb, tmp, fmt="ipynb")
     return nb
+
+
+def sources() -> list[Path]:
+    """The notebook sources, in reading (and execution) order."""
+    return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py"))
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Treat ``kill`` (SIGTERM) like Ctrl-C, so the clean-up below runs for both."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _publish(staging: Path, out: Path) -> None:
+    """Move every entry of ``staging`` into ``out``, replacing what was there.
+
+    Each entry is swapped by two renames on the same file system; signals are held off
+    meanwhile, so an interrupt cannot leave a half-swapped entry.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    old = staging / ".replaced"
+    old.mkdir()
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        for entry in sorted(staging.iterdir()):
+            if entry == old:
+                continue
+            target = out / entry.name
+            if target.exists():
+                target.rename(old / entry.name)
+            entry.rename(target)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def run_collection(
+    data: Path, out: Path, labels: dict[str, str], parameters: dict | None = None
+) -> list[Path]:
+    """Execute every notebook on another groups CSV, writing everything into ``out``.
+
+    Parameters
+    ----------
+    data : pathlib.Path
+        The groups CSV.
+    out : pathlib.Path
+        Receives the executed notebooks, ``figures/`` and ``results/``.
+    labels : dict
+        Column names: keys ``group``, ``trials``, ``successes``.
+    parameters : dict, optional
+        Further notebook parameters (``DRAWS``, ``SEED``, ...).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The executed notebooks in ``out``.
+
+    Raises
+    ------
+    pooling.data.DataError
+        When the CSV is invalid; nothing has been compiled or written then.
+    """
+    from pooling.data import load_groups
+
+    data, out = Path(data).resolve(), Path(out).resolve()
+    load_groups(data, **labels)  # fail on bad input before any model is compiled
+    params = {
+        "DATA": str(data),
+        "GROUP": labels["group"],
+        "TRIALS": labels["trials"],
+        "SUCCESSES": labels["successes"],
+        **(parameters or {}),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        with _sigterm_as_interrupt():
+            for source in sources():
+                start = time.perf_counter()
+                print(f"{source.stem}: running", flush=True)
+                execute(
+                    source, staging / f"{source.stem}.ipynb", params,
+                    staging / "figures", staging / "results",
+                )  # fmt: skip
+                print(f"{source.stem}: done in {time.perf_counter() - start:.1f} s", flush=True)
+            _publish(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / f"{source.stem}.ipynb" for source in sources()]
 
 
 def _value(text: str):

@@ -1,0 +1,65 @@
+"""``python -m pooling run``: run the whole collection on any groups CSV."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pooling.data import DEFAULT_COLUMNS, DataError
+from pooling.paths import DEFAULT_DATA
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run; see ``python -m pooling run --help``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pooling",
+        description="Run the pooling notebooks on a groups CSV (one row per group).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run",
+        help="execute every notebook on a CSV, writing notebooks, figures/ and results/ to OUT",
+        description=(
+            "Execute every notebook with the given data. The executed notebooks go to OUT, "
+            "figures to OUT/figures and results to OUT/results. The CSV is checked first; a "
+            "failed or interrupted run leaves OUT exactly as it was."
+        ),
+    )
+    run.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the groups CSV")
+    run.add_argument("--out", type=Path, required=True, help="output directory")
+    for key in ("group", "trials", "successes"):
+        run.add_argument(
+            f"--{key}", default=DEFAULT_COLUMNS[key],
+            help=f"name of the {key} column (default: {DEFAULT_COLUMNS[key]})",
+        )  # fmt: skip
+    run.add_argument("--draws", type=int, help="override the notebooks' DRAWS")
+    run.add_argument("--seed", type=int, help="override the notebooks' SEED")
+    args = parser.parse_args(argv)
+
+    from pooling.run import run_collection
+
+    labels = {"group": args.group, "trials": args.trials, "successes": args.successes}
+    extra = {k: v for k, v in (("DRAWS", args.draws), ("SEED", args.seed)) if v is not None}
+    try:
+        run_collection(args.data, args.out, labels, extra)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"interrupted: {args.out} is unchanged", file=sys.stderr)
+        return 130
+    except Exception as err:  # a notebook failed: name the error, not the whole traceback
+        name = getattr(err, "ename", type(err).__name__)
+        detail = (getattr(err, "evalue", None) or str(err)).strip().splitlines()
+        print(
+            f"error: run failed, {args.out} is unchanged: {name}: {detail[0] if detail else ''}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"done: notebooks in {args.out}, figures in {args.out / 'figures'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
