@@ -113,6 +113,51 @@ def _quantiles_from_density(x: np.ndarray, density: np.ndarray) -> np.ndarray:
     return np.array([quantile(q) for q in QUANTILES])
 
 
+def mu_kappa_to_log_ab(eta, log_kappa):
+    """Map ``(logit mu, log(alpha + beta))`` to ``(log alpha, log beta)``.
+
+    The map is linear with unit Jacobian, so a density per unit area is the same in both.
+
+    Parameters
+    ----------
+    eta, log_kappa : array_like
+        ``logit(alpha / (alpha + beta))`` and ``log(alpha + beta)``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(log alpha, log beta)``.
+    """
+    return log_kappa - np.logaddexp(0, -eta), log_kappa - np.logaddexp(0, eta)
+
+
+def refine_maximum(pdf, grid: np.ndarray, xatol: float = 1e-9) -> float:
+    """Location of the maximum of a one-dimensional density.
+
+    Parameters
+    ----------
+    pdf : callable
+        Vectorised density.
+    grid : numpy.ndarray
+        Increasing points fine enough that the maximum lies between the neighbours of the
+        best grid point.
+    xatol : float, optional
+        Absolute tolerance of the refinement.
+
+    Returns
+    -------
+    float
+    """
+    k = int(np.argmax(pdf(grid)))
+    res = optimize.minimize_scalar(
+        lambda x: -pdf(x)[0],
+        bounds=(grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]),
+        method="bounded",
+        options={"xatol": xatol},
+    )
+    return float(res.x)
+
+
 def _mixture_quantile(q: float, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
     """Quantile of the mixture ``sum_k w_k Beta(a_k, b_k)``."""
     return optimize.brentq(lambda t: w @ special.betainc(a, b, t) - q, 0.0, 1.0, xtol=1e-12)
@@ -210,14 +255,9 @@ class HierarchicalPosterior:
     def _ab_grid(self):
         return self._grid(lambda u, v: (u, v), (-16.0, 7.0, -16.0, 7.0))
 
-    @staticmethod
-    def _sheared(eta, kappa):
-        """``(logit mu, log(alpha + beta))`` to ``(log alpha, log beta)``."""
-        return kappa - np.logaddexp(0, -eta), kappa - np.logaddexp(0, eta)
-
     @cached_property
     def _mu_grid(self):
-        return self._grid(self._sheared, (-25.0, 25.0, -16.0, 8.0))
+        return self._grid(mu_kappa_to_log_ab, (-25.0, 25.0, -16.0, 8.0))
 
     @property
     def edge_mass(self) -> float:
@@ -303,24 +343,15 @@ class HierarchicalPosterior:
         log_z = lp.max() + np.log(np.exp(lp - lp.max()).sum() * d_eta * d_kappa)
         mu = np.atleast_1d(np.asarray(mu, float))
         eta = special.logit(mu)
-        lp_at = self.log_density(*self._sheared(eta[:, None], kappa[None, :]))
+        lp_at = self.log_density(*mu_kappa_to_log_ab(eta[:, None], kappa[None, :]))
         p_eta = np.exp(lp_at - log_z).sum(axis=1) * d_kappa
         return p_eta / (mu * (1 - mu))
 
     @cached_property
     def mu_mode(self) -> float:
         """Mode of the marginal posterior density of ``mu`` (its MAP)."""
-        eta, _, w, _ = self._mu_grid
-        mu = special.expit(eta)
-        start = mu[np.argmax(w.sum(axis=1) / (mu * (1 - mu)))]
-        step = 0.02
-        res = optimize.minimize_scalar(
-            lambda m: -self.mu_pdf(m)[0],
-            bounds=(max(start - step, 1e-9), min(start + step, 1 - 1e-9)),
-            method="bounded",
-            options={"xatol": 1e-9},
-        )
-        return float(res.x)
+        eta = self._mu_grid[0]
+        return refine_maximum(self.mu_pdf, special.expit(eta[(eta > -15) & (eta < 15)]))
 
     # -- rates -----------------------------------------------------------------------------
     def _mixture(self, extra_a: float, extra_b: float):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
+
+from pooling.exact import mu_kappa_to_log_ab, refine_maximum
 
 
 class ConditionalMuDensity:
@@ -43,14 +45,14 @@ class ConditionalMuDensity:
         self.log_kappa = log_kappa[::step]
         self.log_density = log_density
         d_eta = self.ETA[1] - self.ETA[0]
-        # (log alpha, log beta) = (log mu + log kappa, log(1 - mu) + log kappa): the map from
-        # (logit mu, log kappa) has unit Jacobian, so the density per unit logit mu is the same.
+        # The map from (logit mu, log kappa) to (log alpha, log beta) has unit Jacobian, so the
+        # density per unit logit mu is the same.
         lp = self._log_joint(self.ETA[None, :], self.log_kappa[:, None])
         self._peak = lp.max(axis=1, keepdims=True)
         self._log_norm = self._peak[:, 0] + np.log(np.exp(lp - self._peak).sum(axis=1) * d_eta)
 
     def _log_joint(self, eta, log_kappa):
-        return self.log_density(log_kappa - np.logaddexp(0, -eta), log_kappa - np.logaddexp(0, eta))
+        return self.log_density(*mu_kappa_to_log_ab(eta, log_kappa))
 
     def pdf(self, mu) -> np.ndarray:
         """Estimated marginal posterior density of ``mu``.
@@ -79,12 +81,4 @@ class ConditionalMuDensity:
         -------
         float
         """
-        grid = np.linspace(0.0025, 0.9975, 399)
-        k = int(np.argmax(self.pdf(grid)))
-        res = optimize.minimize_scalar(
-            lambda m: -self.pdf(m)[0],
-            bounds=(grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]),
-            method="bounded",
-            options={"xatol": 1e-7},
-        )
-        return float(res.x)
+        return refine_maximum(self.pdf, np.linspace(0.0025, 0.9975, 399), xatol=1e-7)
