@@ -55,6 +55,7 @@ def execute(
     parameters: dict | None = None,
     figures: str | Path | None = None,
     results: str | Path | None = None,
+    server=None,
 ):
     """Execute a notebook source and write the executed ``.ipynb``.
 
@@ -69,6 +70,8 @@ def execute(
     figures, results : str or pathlib.Path, optional
         Directories for figures and results; default to the repository's (or to the
         ``POOLING_FIGURES_DIR`` / ``POOLING_RESULTS_DIR`` environment variables).
+    server : pooling.kernels.KernelServer, optional
+        Fork the kernel from this warm server instead of starting a fresh Python.
 
     Returns
     -------
@@ -88,30 +91,38 @@ def execute(
     nb = jupytext.read(source)
     # A fixed hash seed makes set iteration, and so the node order of the model graphs,
     # the same on every run.
-    env = {FIGURES_ENV: figures, RESULTS_ENV: results, "PYTHONHASHSEED": "0"}
-    saved = {key: os.environ.get(key) for key in env}
-    try:
-        for key, value in env.items():
-            if value is not None:  # the kernel inherits this process's environment
-                os.environ[key] = value if key == "PYTHONHASHSEED" else str(Path(value).resolve())
+    env = {"PYTHONHASHSEED": "0"}
+    for key, value in ((FIGURES_ENV, figures), (RESULTS_ENV, results)):
+        if value is not None:
+            env[key] = str(Path(value).resolve())
+    options = {"cwd": str(NOTEBOOKS_DIR), "progress_bar": False, "kernel_name": "python3"}
+    if server is not None:
         nb = papermill.execute_notebook(
-            nb,
-            None,
-            parameters=parameters or {},
-            cwd=str(NOTEBOOKS_DIR),
-            progress_bar=False,
-            kernel_name="python3",
-        )
+            nb, None, parameters=parameters or {}, **options,
+            kernel_manager_class=server.kernel_manager(env),
+        )  # fmt: skip
+    else:
+        with _environment(env):  # a fresh kernel inherits this process's environment
+            nb = papermill.execute_notebook(nb, None, parameters=parameters or {}, **options)
+    normalise(nb)
+    with atomic_path(output) as tmp:
+        jupytext.write(nb, tmp, fmt="ipynb")
+    return nb
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    """Set environment variables for the duration of the block."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    normalise(nb)
-    with atomic_path(output) as tmp:
-        jupytext.write(nb, tmp, fmt="ipynb")
-    return nb
 
 
 def sources() -> list[Path]:
