@@ -9,11 +9,9 @@ UV_VERSION := 0.13.9
 INSTALLED := $(VENV)/.installed
 
 SOURCES := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
-STEMS := $(notdir $(SOURCES:.py=))
-# Each notebook writes results/<stem>.nc; that file stands for "this notebook has run".
-RESULTS := $(addprefix results/,$(addsuffix .nc,$(STEMS)))
-# Everything a notebook's output depends on besides its own source.
-INPUTS := $(wildcard data/*.csv) $(wildcard src/pooling/*.py) $(INSTALLED)
+# Notebooks executed at the same time (independent ones run in parallel, each in a kernel
+# forked from one warm process: see src/pooling/kernels.py).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Your own data: make DATA=path.csv GROUP=name TRIALS=name SUCCESSES=name OUT=directory
 DATA ?=
@@ -33,13 +31,11 @@ else
 all: notebooks
 endif
 
-notebooks: $(RESULTS) ## Same as `make`
-
-results/%.nc: notebooks/%.py $(INPUTS) | dot
-	$(PY) -m pooling.run $<
-
-# The comparison notebook reads the fits of the three model notebooks.
-results/04_model_comparison.nc: results/01_no_pooling.nc results/02_full_pooling.nc results/03_hierarchical.nc
+# Which notebooks are out of date (source, data, package code, environment, or the results a
+# notebook reads newer than its .ipynb or results/<stem>.nc) is decided by `pooling.run
+# --changed`, so that all of them run in one process: with nothing changed it runs nothing.
+notebooks: $(INSTALLED) | dot ## Same as `make`
+	@$(PY) -m pooling.run --changed --jobs $(JOBS) $(SOURCES)
 
 $(INSTALLED): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed: set PYTHON=/path/to/python3.11"' \
@@ -53,7 +49,7 @@ $(INSTALLED): requirements.lock pyproject.toml
 own-data: $(INSTALLED) | dot ## With DATA=... OUT=...: run every notebook on your CSV into OUT
 	@test -n "$(OUT)" || { echo "make: own-data needs OUT=<directory>"; exit 2; }
 	$(PY) -m pooling run --data "$(or $(DATA),data/spacex_launches.csv)" --group "$(GROUP)" \
-		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)"
+		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)" --jobs $(JOBS)
 
 venv: $(INSTALLED) ## Create .venv from requirements.lock (when missing or stale)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
     run.add_argument("--draws", type=int, help="override the notebooks' DRAWS")
     run.add_argument("--seed", type=int, help="override the notebooks' SEED")
+    run.add_argument(
+        "-j", "--jobs", type=int, default=os.cpu_count() or 1,
+        help="notebooks executed at the same time (default: the number of CPUs)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     from pooling.run import run_collection
@@ -42,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = {"group": args.group, "trials": args.trials, "successes": args.successes}
     extra = {k: v for k, v in (("DRAWS", args.draws), ("SEED", args.seed)) if v is not None}
     try:
-        run_collection(args.data, args.out, labels, extra)
+        run_collection(args.data, args.out, labels, extra, args.jobs)
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ from pathlib import Path
 
 #: Repository root (the package is installed editable from ``src/pooling``).
 ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = ROOT / "data"
 NOTEBOOKS_DIR = ROOT / "notebooks"
 #: The shipped data set.

@@ -22,15 +22,26 @@ import argparse
 import ast
 import contextlib
 import os
+import queue
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pooling.figures import atomic_path
-from pooling.paths import FIGURES_ENV, NOTEBOOKS_DIR, RESULTS_ENV
+from pooling.paths import (
+    DATA_DIR,
+    FIGURES_ENV,
+    NOTEBOOKS_DIR,
+    PACKAGE_DIR,
+    RESULTS_ENV,
+    ROOT,
+    results_dir,
+)
 
 
 def normalise(nb) -> None:
@@ -86,8 +97,8 @@ def execute(
     import jupytext
     import papermill
 
-    source = Path(source)
-    output = Path(output) if output else source.with_suffix(".ipynb")
+    source = Path(source).resolve()
+    output = Path(output).resolve() if output else source.with_suffix(".ipynb")
     nb = jupytext.read(source)
     # A fixed hash seed makes set iteration, and so the node order of the model graphs,
     # the same on every run.
@@ -130,6 +141,96 @@ def sources() -> list[Path]:
     return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py"))
 
 
+#: Notebooks that read other notebooks' results; the rest depend on nothing but the data.
+NEEDS = {"04_model_comparison": ("01_no_pooling", "02_full_pooling", "03_hierarchical")}
+
+
+def changed(candidates: list[Path]) -> list[Path]:
+    """The sources among ``candidates`` whose executed notebook or results are out of date.
+
+    A notebook is out of date when its ``.ipynb`` or ``results/<stem>.nc`` is missing or
+    older than its source, the data, the package's code, the installed environment or the
+    results it reads, or when a notebook it reads is itself out of date (the rules ``make``
+    would apply; the Makefile leaves them to this function so that all stale notebooks run in
+    one warm :class:`~pooling.kernels.KernelServer`).
+    """
+    common = [*DATA_DIR.glob("*.csv"), *PACKAGE_DIR.glob("*.py"), ROOT / ".venv" / ".installed"]
+    newest_common = max((f.stat().st_mtime for f in common if f.exists()), default=0.0)
+    stale: set[str] = set()
+    for source in sources():
+        outputs = [source.with_suffix(".ipynb"), results_dir() / f"{source.stem}.nc"]
+        needs = NEEDS.get(source.stem, ())
+        inputs = [source, *(results_dir() / f"{stem}.nc" for stem in needs)]
+        newest = max([newest_common, *(f.stat().st_mtime for f in inputs if f.exists())])
+        if any(not f.exists() or f.stat().st_mtime < newest for f in outputs) or stale.intersection(
+            needs
+        ):
+            stale.add(source.stem)
+    return [source for source in candidates if source.stem in stale]
+
+
+def run_all(
+    notebooks: list[Path],
+    outputs: Callable[[Path], dict],
+    parameters: dict | None = None,
+    jobs: int = 1,
+) -> None:
+    """Execute notebooks, independent ones in parallel, each in a warm forked kernel.
+
+    Parameters
+    ----------
+    notebooks : list of pathlib.Path
+        Sources to execute. A notebook listed in :data:`NEEDS` starts once the notebooks it
+        reads (those of them in this list) have finished.
+    outputs : callable
+        ``outputs(source)`` gives the keyword arguments ``output``, ``figures`` and
+        ``results`` of :func:`execute` for that source.
+    parameters : dict, optional
+        Parameters for every notebook.
+    jobs : int, optional
+        Notebooks executed at the same time.
+
+    Raises
+    ------
+    Exception
+        The first notebook's failure; the other kernels are stopped then.
+    """
+    from pooling.kernels import KernelServer
+
+    # Longest first (source size stands in for run time), so that the slowest notebook is
+    # not left to run alone at the end.
+    # Paths are made absolute first: papermill changes the working directory while it runs.
+    pending = sorted((Path(n).resolve() for n in notebooks), key=lambda p: -p.stat().st_size)
+    running: dict[str, threading.Thread] = {}
+    finished: queue.Queue = queue.Queue()
+
+    def work(source: Path) -> None:
+        start = time.perf_counter()
+        try:
+            execute(source, parameters=parameters, server=server, **outputs(source))
+        except BaseException as err:  # reported to the main thread, which raises it
+            finished.put((source.stem, err))
+        else:
+            finished.put((source.stem, None))
+            print(f"{source.stem}: done in {time.perf_counter() - start:.1f} s", flush=True)
+
+    def ready(source: Path) -> bool:
+        todo = {p.stem for p in pending} | set(running)
+        return not todo.intersection(NEEDS.get(source.stem, ()))
+
+    with KernelServer() as server:
+        while pending or running:
+            for source in [p for p in pending if ready(p)][: max(jobs - len(running), 0)]:
+                pending.remove(source)
+                print(f"{source.stem}: running", flush=True)
+                running[source.stem] = threading.Thread(target=work, args=(source,), daemon=True)
+                running[source.stem].start()
+            stem, error = finished.get()
+            running.pop(stem).join()
+            if error is not None:
+                raise error  # leaving the block stops the server and every other kernel
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
     """Treat ``kill`` (SIGTERM) like Ctrl-C, so the clean-up below runs for both."""
@@ -167,7 +268,11 @@ def _publish(staging: Path, out: Path) -> None:
 
 
 def run_collection(
-    data: Path, out: Path, labels: dict[str, str], parameters: dict | None = None
+    data: Path,
+    out: Path,
+    labels: dict[str, str],
+    parameters: dict | None = None,
+    jobs: int = 1,
 ) -> list[Path]:
     """Execute every notebook on another groups CSV, writing everything into ``out``.
 
@@ -181,6 +286,8 @@ def run_collection(
         Column names: keys ``group``, ``trials``, ``successes``.
     parameters : dict, optional
         Further notebook parameters (``DRAWS``, ``SEED``, ...).
+    jobs : int, optional
+        Notebooks executed at the same time.
 
     Returns
     -------
@@ -207,14 +314,16 @@ def run_collection(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
     try:
         with _sigterm_as_interrupt():
-            for source in sources():
-                start = time.perf_counter()
-                print(f"{source.stem}: running", flush=True)
-                execute(
-                    source, staging / f"{source.stem}.ipynb", params,
-                    staging / "figures", staging / "results",
-                )  # fmt: skip
-                print(f"{source.stem}: done in {time.perf_counter() - start:.1f} s", flush=True)
+            run_all(
+                sources(),
+                lambda source: {
+                    "output": staging / f"{source.stem}.ipynb",
+                    "figures": staging / "figures",
+                    "results": staging / "results",
+                },
+                params,
+                jobs,
+            )
             _publish(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -239,6 +348,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figures", type=Path, help="directory for figures")
     parser.add_argument("--results", type=Path, help="directory for results")
     parser.add_argument(
+        "--changed", action="store_true", help="only the sources whose outputs are out of date"
+    )
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=os.cpu_count() or 1,
+        help="notebooks executed at the same time (default: the number of CPUs)",
+    )  # fmt: skip
+    parser.add_argument(
         "-p",
         "--parameter",
         nargs=2,
@@ -250,12 +366,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.output and len(args.sources) > 1:
         parser.error("--output takes a single source")
-    parameters = {name: _value(value) for name, value in args.parameter}
-    for source in args.sources:
-        start = time.perf_counter()
-        print(f"{source.stem}: running", flush=True)
-        execute(source, args.output, parameters, args.figures, args.results)
-        print(f"{source.stem}: done in {time.perf_counter() - start:.1f} s", flush=True)
+    todo = changed(args.sources) if args.changed else args.sources
+    if todo:
+        parameters = {name: _value(value) for name, value in args.parameter}
+        outputs = {
+            key: value and value.resolve()
+            for key, value in (("output", args.output), ("figures", args.figures),
+                               ("results", args.results))
+        }  # fmt: skip
+        run_all(todo, lambda source: outputs, parameters, args.jobs)
     return 0
 
 
