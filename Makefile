@@ -20,7 +20,7 @@ GROUP ?= vehicle
 TRIALS ?= launches
 SUCCESSES ?= successes
 
-.PHONY: all notebooks own-data test lint help clean venv dot
+.PHONY: all notebooks own-data test lint bench help clean venv dot
 
 ifneq ($(OUT),)
 all: own-data ## Execute every notebook in place and write every figure (only what changed)
@@ -65,6 +65,11 @@ dot: ## Make sure Graphviz's `dot` program is installed
 
 test: $(INSTALLED) | dot ## Run the whole test suite (package tests and nbval on every notebook)
 	$(PY) -m pytest
+
+# Benchmarks (never part of `make test`): BENCH=collection, samplers or scale for just one.
+BENCH ?= collection samplers scale
+bench: $(INSTALLED) | dot ## Run the benchmarks and write benchmarks/RESULTS.md (several minutes)
+	@for b in $(BENCH); do echo "== $$b"; (cd benchmarks && ../$(PY) $$b.py) || exit 1; done
 
 lint: $(INSTALLED) ## Run the pre-commit hooks on every file (ruff, notebook checks)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pre-commit run --all-files --show-diff-on-failure

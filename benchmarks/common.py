@@ -1,0 +1,70 @@
+"""What every benchmark shares: the machine's description and the results file.
+
+Each benchmark writes one section of ``benchmarks/RESULTS.md``, between
+``<!-- NAME -->`` and ``<!-- /NAME -->`` markers, and leaves the other sections as they are,
+so the benchmarks can be rerun one at a time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import re
+import statistics
+import subprocess
+import time
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+PACKAGES = ("pymc", "pytensor", "nutpie", "numba", "arviz", "numpy", "papermill")
+
+
+def machine() -> str:
+    """One line naming the CPU, cores, memory, Python and the packages that matter."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory = Path("/proc/meminfo").read_text().split()[1]
+        memory = f"{int(memory) / 2**20:.0f} GiB"
+    except OSError:
+        memory = "unknown memory"
+    versions = ", ".join(f"{name} {metadata.version(name)}" for name in PACKAGES)
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; {versions}"
+    )
+
+
+def timed(command: list[str], **kwargs) -> float:
+    """Wall time of a command, in seconds; the command must succeed."""
+    start = time.perf_counter()
+    subprocess.run(command, check=True, **kwargs)
+    return time.perf_counter() - start
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or add) the section ``name`` of RESULTS.md, stamped with date and machine."""
+    stamp = f"Measured {datetime.date.today().isoformat()} on: {machine()}."
+    block = f"<!-- {name} -->\n{body.strip()}\n\n{stamp}\n<!-- /{name} -->"
+    text = RESULTS.read_text() if RESULTS.exists() else _HEADER
+    pattern = re.compile(rf"<!-- {name} -->.*?<!-- /{name} -->", re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text}\n{block}\n"
+    RESULTS.write_text(text)
+
+
+_HEADER = """# Benchmark results
+
+Written by `make bench` (`benchmarks/*.py`); each section is replaced when its benchmark
+runs again. Where two things are compared the figure that matters is the ratio: absolute
+times depend on the machine named under each section.
+"""
