@@ -36,6 +36,8 @@ DRAWS = 5000  # draws per chain
 TUNE = 5000  # tuning steps per chain
 CHAINS = 4
 TARGET_ACCEPT = 0.8  # PyMC's default, as in the reference analysis
+REFIT_DRAWS = 1000  # leave-one-out refits (for notebook 4): draws per chain
+REFIT_TUNE = 1000  # ... and tuning steps per chain
 SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS
 
 # %%
@@ -48,8 +50,9 @@ from scipy import stats
 from pooling import checks, exact, plots, session
 from pooling.data import load_groups
 from pooling.figures import save_figure, save_graph, save_idata
-from pooling.fits import complete
+from pooling.fits import CompiledSampler, complete
 from pooling.paths import DEFAULT_DATA
+from pooling.refits import loo_table, refit_without_each_group
 
 STEM = "02_full_pooling"  # names this notebook's figures and results
 session.setup()
@@ -69,16 +72,16 @@ groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
 # ## The model
 #
 # A single scalar $\theta$ feeds every vehicle's binomial likelihood. The observations keep
-# their `vehicle` coordinate, so replicated data can still be compared vehicle by vehicle.
+# their `vehicle` coordinate, so replicated data can still be compared vehicle by vehicle. As
+# in the first notebook, the counts are `pm.Data` containers, for the refits at the end.
 
 # %%
 coords = {labels.group: groups.index}
 with pm.Model(coords=coords) as full_pooling_model:
+    trials = pm.Data("trials", groups["trials"].to_numpy(), dims=labels.group)
+    successes = pm.Data("successes", groups["successes"].to_numpy(), dims=labels.group)
     theta = pm.Beta("theta", alpha=1 / 2, beta=1 / 2)
-    pm.Binomial(
-        "y", n=groups["trials"].to_numpy(), p=theta, observed=groups["successes"].to_numpy(),
-        dims=labels.group,
-    )
+    pm.Binomial("y", n=trials, p=theta, observed=successes, dims=labels.group)
 
 SVG(save_graph(pm.model_to_graphviz(full_pooling_model), STEM))
 
@@ -90,11 +93,10 @@ SVG(save_graph(pm.model_to_graphviz(full_pooling_model), STEM))
 # more.
 
 # %%
-with full_pooling_model:
-    full_pooling_idata = pm.sample(
-        draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT,
-        nuts_sampler=SAMPLER, random_seed=SEED, progressbar=False,
-    )
+full_pooling_sampler = CompiledSampler(full_pooling_model, SAMPLER)
+full_pooling_idata = full_pooling_sampler.sample(
+    draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT, seed=SEED
+)
 complete(full_pooling_idata, full_pooling_model, SEED)
 save_idata(full_pooling_idata, STEM);
 
@@ -182,6 +184,22 @@ plt.show()
 # Neither extreme is satisfying: no pooling ignores what the vehicles have in common, full
 # pooling ignores how they differ. The third notebook lets the data decide how much to share.
 #
+# ## Leave-one-vehicle-out refits, for notebook 4
+#
+# As in the first notebook: the compiled model refitted with each vehicle's counts set to 0,
+# and the log predictive probability of the left-out vehicle's record, with its Monte Carlo
+# standard error and Pareto $k$.
+
+# %%
+refits = refit_without_each_group(
+    full_pooling_sampler, groups, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
+    target_accept=TARGET_ACCEPT,
+)  # fmt: skip
+lovo = loo_table(refits, groups, lambda post, i, n, y: stats.binom.logpmf(y, n, post["theta"]))
+save_idata(lovo.to_xarray(), f"{STEM}_refits")
+lovo.round(3)
+
+# %% [markdown]
 # ## Environment
 
 # %%

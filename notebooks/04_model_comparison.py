@@ -25,9 +25,8 @@
 # 4. what each model says about questions one would actually ask;
 # 5. what the hierarchical model assumed before seeing any data (prior predictive check).
 #
-# It reads the fits that notebooks 1 to 3 saved in `results/` and refits nothing they fitted;
-# run `make` first if they are missing. The only new fits are the leave-one-vehicle-out refits
-# of section 3.
+# It reads what notebooks 1 to 3 saved in `results/` (their fits and their leave-one-vehicle-out
+# refits) and fits nothing itself; run `make` first if they are missing.
 
 # %% tags=["parameters"]
 SEED = 20240129  # the single seed for every random call below
@@ -35,10 +34,6 @@ DATA = None  # path of a groups CSV; None means the shipped data/spacex_launches
 GROUP = "vehicle"  # the CSV's column of group names
 TRIALS = "launches"  # ... of trials
 SUCCESSES = "successes"  # ... of successes
-DRAWS = 1000  # leave-one-out refits: draws per chain (4000 in all: enough for 0.05 in elpd)
-TUNE = 1000  # tuning steps per chain (these small posteriors adapt within a few hundred)
-CHAINS = 4
-SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS
 
 # %%
 import warnings
@@ -49,14 +44,11 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import xarray as xr
-from pymc.distributions.transforms import log_exp_m1
-from scipy import stats
 
 from pooling import exact, session
 from pooling.data import load_groups
-from pooling.figures import load_idata, save_figure, save_idata
+from pooling.figures import load_idata, load_table, save_figure, save_idata
 from pooling.paths import DEFAULT_DATA
-from pooling.refits import loo_table, refit_without_each_group
 
 STEM = "04_model_comparison"  # names this notebook's figures and results
 MODELS = {"no pooling": "01_no_pooling", "full pooling": "02_full_pooling",
@@ -179,54 +171,14 @@ pareto_k = pd.DataFrame({name: result.pareto_k.to_numpy() for name, result in lo
 pareto_k.round(2)
 
 # %% [markdown]
-# Several values of $k$ are above 0.7. For those the PSIS estimate is unreliable, so we compute
-# the leave-one-vehicle-out predictive density exactly: refit each model without the vehicle,
-# and average the probability of its record over the refit's draws. A vehicle is removed by
-# setting its launches and successes to 0 (a binomial with no trials contributes nothing), so
-# each model compiles once and is refitted four times with new data. The models are the same
-# as in notebooks 1 to 3, with their data in `pm.Data` containers.
+# Several values of $k$ are above 0.7. For those the PSIS estimate is unreliable, so we use
+# the leave-one-vehicle-out predictive density computed directly: each model refitted without
+# the vehicle, and the probability of its record averaged over the refit's draws. Notebooks 1
+# to 3 did these refits at their end, reusing their compiled models (a vehicle is removed by
+# setting its launches and successes to 0), and saved the results, read here.
 
 # %%
-coords = {labels.group: groups.index}
-
-
-def data_model(build) -> pm.Model:
-    """A model whose trials and successes can be swapped for refits."""
-    with pm.Model(coords=coords) as model:
-        n = pm.Data("trials", trials, dims=labels.group)
-        y = pm.Data("successes", successes, dims=labels.group)
-        build(n, y)
-    return model
-
-
-def no_pooling(n, y):
-    theta = pm.Beta("theta", alpha=1 / 2, beta=1 / 2, dims=labels.group)
-    pm.Binomial("y", n=n, p=theta, observed=y, dims=labels.group)
-
-
-def full_pooling(n, y):
-    theta = pm.Beta("theta", alpha=1 / 2, beta=1 / 2)
-    pm.Binomial("y", n=n, p=theta, observed=y, dims=labels.group)
-
-
-def hierarchical(n, y):  # theta integrated out, as in notebook 3
-    alpha = pm.HalfNormal("alpha", sigma=10, default_transform=log_exp_m1)
-    beta = pm.HalfNormal("beta", sigma=10, default_transform=log_exp_m1)
-    pm.BetaBinomial("y", alpha=alpha, beta=beta, n=n, observed=y, dims=labels.group)
-
-
-# The log probability of the left-out vehicle's record under each draw of a refit.
-likelihoods = {
-    "no pooling": lambda post, i, n, y: stats.binom.logpmf(y, n, post["theta"][..., i]),
-    "full pooling": lambda post, i, n, y: stats.binom.logpmf(y, n, post["theta"]),
-    "hierarchical": lambda post, i, n, y: stats.betabinom.logpmf(y, n, post["alpha"], post["beta"]),
-}
-builders = {"no pooling": no_pooling, "full pooling": full_pooling, "hierarchical": hierarchical}
-lovo = {}
-for name, build in builders.items():
-    refits = refit_without_each_group(data_model(build), groups, sampler=SAMPLER, seed=SEED,
-                                      draws=DRAWS, tune=TUNE, chains=CHAINS)
-    lovo[name] = loo_table(refits, groups, likelihoods[name])
+lovo = {name: load_table(f"{stem}_refits") for name, stem in MODELS.items()}
 
 # %% [markdown]
 # The refits can be checked too: these predictive densities have exact values (beta-binomial

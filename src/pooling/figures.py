@@ -151,10 +151,36 @@ def load_idata(stem: str):
     """
     import arviz as az
 
+    return az.from_netcdf(_existing_result(stem))
+
+
+def load_table(stem: str):
+    """Load a table (an ``xarray.Dataset``) that another notebook saved with :func:`save_idata`.
+
+    Parameters
+    ----------
+    stem : str
+        File stem, e.g. ``"01_no_pooling_refits"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    FileNotFoundError
+        One line naming the missing file and saying to run ``make``.
+    """
+    import xarray as xr
+
+    return xr.load_dataset(_existing_result(stem)).to_dataframe()
+
+
+def _existing_result(stem: str) -> Path:
     path = result_path(stem)
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: run `make` first to fit the models")
-    return az.from_netcdf(path)
+    return path
 
 
 def save_idata(idata, stem: str) -> Path:

@@ -37,6 +37,10 @@ PRELOAD = (
 )  # fmt: skip
 
 
+#: Kernel log messages left out of the output (see :func:`_become_kernel`).
+QUIET = ("running over TCP without encryption", "KeyboardInterrupt caught in kernel")
+
+
 class ForkedProcess:
     """The parts of :class:`subprocess.Popen` that jupyter_client uses, for a forked kernel.
 
@@ -237,8 +241,9 @@ def _become_kernel(request: dict, helper: int) -> None:
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
-        # Both ends are on this machine, and the warning would land in every make's output.
-        app.log.addFilter(lambda record: "without encryption" not in record.getMessage())
+        # Messages that would land in every make's output and say nothing there: both ends of
+        # the connection are on this machine, and the client interrupts a kernel it shuts down.
+        app.log.addFilter(lambda record: not any(quiet in record.getMessage() for quiet in QUIET))
         app.initialize(["-f", request["connection_file"], f"--IPKernelApp.parent_handle={helper}"])
         _as_if_imported_in_kernel()
         app.start()

@@ -13,31 +13,30 @@ from collections.abc import Callable
 import arviz as az
 import numpy as np
 import pandas as pd
-import pymc as pm
 from scipy import special
+
+from pooling.fits import CompiledSampler
 
 
 def refit_without_each_group(
-    model: pm.Model,
+    sampler: CompiledSampler,
     groups: pd.DataFrame,
     *,
-    sampler: str,
     seed: int,
     draws: int,
     tune: int,
     chains: int,
     target_accept: float = 0.8,
 ) -> dict[str, object]:
-    """Refit ``model`` once per group, with that group's data set to 0 trials.
+    """Refit a model once per group, with that group's data set to 0 trials.
 
     Parameters
     ----------
-    model : pymc.Model
-        A model whose data are ``pm.Data`` containers named ``trials`` and ``successes``.
+    sampler : pooling.fits.CompiledSampler
+        The model's sampler; its data are ``pm.Data`` containers named ``trials`` and
+        ``successes``. nutpie reuses its compiled model for every refit.
     groups : pandas.DataFrame
         The full data (columns ``trials`` and ``successes``).
-    sampler : {"nutpie", "pymc"}
-        NUTS implementation. nutpie compiles the model once for all refits.
     seed : int
         Seed of every refit.
     draws, tune, chains : int
@@ -52,29 +51,14 @@ def refit_without_each_group(
     """
     trials, successes = groups["trials"].to_numpy(), groups["successes"].to_numpy()
     fits = {}
-    compiled = None
-    if sampler == "nutpie":
-        import nutpie
-
-        compiled = nutpie.compile_pymc_model(model)
     for i, name in enumerate(groups.index):
         keep = np.arange(len(groups)) != i
         data = {"trials": np.where(keep, trials, 0), "successes": np.where(keep, successes, 0)}
-        if compiled is not None:
-            idata = nutpie.sample(
-                compiled.with_data(**data), draws=draws, tune=tune, chains=chains, seed=seed,
-                target_accept=target_accept, progress_bar=False,
-            )  # fmt: skip
-        else:
-            with model:
-                pm.set_data(data)
-                idata = pm.sample(
-                    draws=draws, tune=tune, chains=chains, target_accept=target_accept,
-                    random_seed=seed, progressbar=False, compute_convergence_checks=False,
-                )  # fmt: skip
+        idata = sampler.sample(
+            draws=draws, tune=tune, chains=chains, target_accept=target_accept, seed=seed,
+            data=data,
+        )  # fmt: skip
         fits[name] = idata.posterior
-    with model:
-        pm.set_data({"trials": trials, "successes": successes})
     return fits
 
 

@@ -148,6 +148,9 @@ NEEDS = {"04_model_comparison": ("01_no_pooling", "02_full_pooling", "03_hierarc
 def changed(candidates: list[Path]) -> list[Path]:
     """The sources among ``candidates`` whose executed notebook or results are out of date.
 
+    Pass every source: a notebook is only found out of date through one it reads if both
+    are among ``candidates``.
+
     A notebook is out of date when its ``.ipynb`` or ``results/<stem>.nc`` is missing or
     older than its source, the data, the package's code, the installed environment or the
     results it reads, or when a notebook it reads is itself out of date (the rules ``make``
@@ -157,14 +160,13 @@ def changed(candidates: list[Path]) -> list[Path]:
     common = [*DATA_DIR.glob("*.csv"), *PACKAGE_DIR.glob("*.py"), ROOT / ".venv" / ".installed"]
     newest_common = max((f.stat().st_mtime for f in common if f.exists()), default=0.0)
     stale: set[str] = set()
-    for source in sources():
+    for source in sorted(candidates, key=lambda path: path.name):  # readers after what they read
         outputs = [source.with_suffix(".ipynb"), results_dir() / f"{source.stem}.nc"]
         needs = NEEDS.get(source.stem, ())
         inputs = [source, *(results_dir() / f"{stem}.nc" for stem in needs)]
         newest = max([newest_common, *(f.stat().st_mtime for f in inputs if f.exists())])
-        if any(not f.exists() or f.stat().st_mtime < newest for f in outputs) or stale.intersection(
-            needs
-        ):
+        outdated = any(not f.exists() or f.stat().st_mtime < newest for f in outputs)
+        if outdated or stale.intersection(needs):
             stale.add(source.stem)
     return [source for source in candidates if source.stem in stale]
 

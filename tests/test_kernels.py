@@ -1,0 +1,99 @@
+"""Warm forked kernels and the runner's scheduling: same bytes, clean ends, only what changed."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from pooling.kernels import KernelServer
+from pooling.paths import NOTEBOOKS_DIR
+from pooling.run import NEEDS, changed, execute, run_all
+
+# Small runs of the full-pooling notebook: the cheapest one that samples and plots.
+SOURCE = NOTEBOOKS_DIR / "02_full_pooling.py"
+SMALL = {"DRAWS": 1000, "TUNE": 500, "REFIT_DRAWS": 200, "REFIT_TUNE": 200}
+
+
+def outputs(directory):
+    return {
+        "output": directory / f"{SOURCE.stem}.ipynb",
+        "figures": directory / "figures",
+        "results": directory / "results",
+    }
+
+
+def test_forked_kernel_gives_the_same_bytes_as_a_fresh_kernel(tmp_path):
+    execute(SOURCE, parameters=SMALL, **outputs(tmp_path / "fresh"))
+    run_all([SOURCE], lambda source: outputs(tmp_path / "warm"), SMALL)
+    fresh, warm = tmp_path / "fresh", tmp_path / "warm"
+    assert (warm / f"{SOURCE.stem}.ipynb").read_bytes() == (
+        fresh / f"{SOURCE.stem}.ipynb"
+    ).read_bytes()
+    figures = sorted(p.name for p in (fresh / "figures").iterdir())
+    assert figures == sorted(p.name for p in (warm / "figures").iterdir())
+    for name in figures:
+        assert (warm / "figures" / name).read_bytes() == (fresh / "figures" / name).read_bytes()
+
+
+def test_closing_the_server_ends_its_kernels(tmp_path):
+    from jupyter_client.connect import write_connection_file
+
+    connection, _ = write_connection_file(str(tmp_path / "kernel.json"))
+    server = KernelServer(warm=False)
+    kernel = server.fork(connection, str(tmp_path), {})
+    assert kernel.poll() is None
+    server.close()
+    kernel.wait(timeout=20)
+    with pytest.raises(ProcessLookupError):
+        os.kill(kernel.pid, 0)
+
+
+def test_a_failing_notebook_stops_the_run(tmp_path):
+    with pytest.raises(Exception, match="not found: run `make` first"):  # 04 without results
+        run_all(
+            [NOTEBOOKS_DIR / "04_model_comparison.py"],
+            lambda source: {"output": tmp_path / "04.ipynb", "figures": tmp_path / "f",
+                            "results": tmp_path / "empty"},
+        )  # fmt: skip
+    assert not (tmp_path / "04.ipynb").exists()
+
+
+@pytest.fixture
+def collection(tmp_path, monkeypatch):
+    """Copies of the notebook sources with up-to-date outputs, results in tmp_path."""
+    results = tmp_path / "results"
+    results.mkdir()
+    monkeypatch.setenv("POOLING_RESULTS_DIR", str(results))
+    later = time.time() + 1000  # newer than the data, the package and the environment
+    sources = []
+    for original in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py")):
+        source = tmp_path / original.name
+        source.write_text(original.read_text())
+        for path in (source, source.with_suffix(".ipynb"), results / f"{source.stem}.nc"):
+            path.touch()
+            os.utime(path, (later, later))
+        sources.append(source)
+    return sources, results, later
+
+
+def test_nothing_changed_nothing_to_run(collection):
+    sources, _, _ = collection
+    assert changed(sources) == []
+
+
+def test_a_changed_source_runs_with_the_notebooks_that_read_it(collection):
+    sources, _, later = collection
+    first = sources[0]
+    os.utime(first, (later + 10, later + 10))
+    readers = [s.stem for s in sources if first.stem in NEEDS.get(s.stem, ())]
+    assert readers, "the comparison notebook reads the first notebook's results"
+    assert [s.stem for s in changed(sources)] == [first.stem, *readers]
+
+
+def test_missing_results_make_a_notebook_stale(collection):
+    sources, results, _ = collection
+    (results / f"{sources[1].stem}.nc").unlink()
+    assert sources[1] in changed(sources)
+    assert sources[0] not in changed(sources)
