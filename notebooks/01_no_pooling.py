@@ -136,7 +136,7 @@ plt.show()
 
 # %%
 fig = plots.forest(
-    no_pooling_idata, ["theta"], "No pooling: theta per vehicle (94% HDI)",
+    no_pooling_idata, ["theta"], f"No pooling: theta per {labels.group} (94% HDI)",
     f"theta: probability of success ({labels.successes} per {labels.trials})",
 )
 save_figure(fig, STEM, "forest")

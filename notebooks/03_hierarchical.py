@@ -248,7 +248,7 @@ az.summary(hierarchical_idata, var_names=["alpha", "beta", "mu", "theta", "theta
 
 # %%
 fig = plots.forest(
-    hierarchical_idata, ["theta"], "Hierarchical: theta per vehicle (94% HDI)",
+    hierarchical_idata, ["theta"], f"Hierarchical: theta per {labels.group} (94% HDI)",
     f"theta: probability of success ({labels.successes} per {labels.trials})",
 )
 save_figure(fig, STEM, "forest")

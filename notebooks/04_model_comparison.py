@@ -108,7 +108,7 @@ for name, n, y in zip(groups.index, trials, successes, strict=True):
     ax.annotate(name, (n, y / n), textcoords="offset points", xytext=(8, -14), fontsize=9)
 ax.set_xscale("log")
 ax.set(xlabel=f"{labels.trials} (log scale)", ylabel="success probability",
-       title="Shrinkage: estimates of each vehicle's success probability")
+       title=f"Shrinkage: estimates of each {labels.group}'s success probability")
 ax.legend(loc="lower right", fontsize=9)
 save_figure(fig, STEM, "shrinkage")
 plt.show()
@@ -254,7 +254,7 @@ comparison.drop(columns=["warning"]).round(2)
 # %%
 events = {}
 for name, draws in theta.items():
-    column = {f"P(next launch succeeds): {v}": float(draws.sel({labels.group: v}).mean())
+    column = {f"P(next trial succeeds): {v}": float(draws.sel({labels.group: v}).mean())
               for v in groups.index}
     pooled = labels.group not in fits[name].posterior["theta"].dims
     a, b = groups.index[-1], groups.index[0]
@@ -284,7 +284,7 @@ with pm.Model() as prior_model:
     prior = pm.sample_prior_predictive(draws=20_000, random_seed=SEED).prior
 post_kappa = fits["hierarchical"].posterior["alpha"] + fits["hierarchical"].posterior["beta"]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")
-for ax, (var, label) in zip(axes, [("mu", "mu"), ("theta", "theta of one vehicle"),
+for ax, (var, label) in zip(axes, [("mu", "mu"), ("theta", f"theta of one {labels.group}"),
                                    ("kappa", "alpha + beta")], strict=True):
     values = prior[var].to_numpy().ravel()
     bins = np.linspace(0, 1, 41) if var != "kappa" else np.linspace(0, 60, 41)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from pooling.data import DataError, load_groups
-from pooling.paths import DATA_DIR, DEFAULT_DATA
+from pooling.paths import DATA_DIR
 
 HEADER = "vehicle,launches,successes\n"
 
@@ -23,11 +23,20 @@ def test_shipped_file_loads_with_reference_counts():
     assert groups.attrs["labels"].trials == "launches"
 
 
-def test_shipped_file_matches_the_checksum_in_its_readme():
+@pytest.mark.parametrize("name", ["spacex_launches.csv", "rat_tumours.csv"])
+def test_shipped_files_match_the_checksums_in_the_readme(name):
     readme = (DATA_DIR / "README.md").read_text(encoding="utf-8")
-    listed = re.search(r"spacex_launches\.csv`?\s*\|\s*`?([0-9a-f]{64})", readme)
-    assert listed, "data/README.md must list the SHA-256 of spacex_launches.csv"
-    assert hashlib.sha256(DEFAULT_DATA.read_bytes()).hexdigest() == listed.group(1)
+    listed = re.search(rf"{re.escape(name)}`?\s*\|\s*`?([0-9a-f]{{64}})", readme)
+    assert listed, f"data/README.md must list the SHA-256 of {name}"
+    assert hashlib.sha256((DATA_DIR / name).read_bytes()).hexdigest() == listed.group(1)
+
+
+def test_worked_example_loads():
+    groups = load_groups(DATA_DIR / "rat_tumours.csv", group="experiment", trials="rats",
+                         successes="tumours")  # fmt: skip
+    assert len(groups) == 71
+    assert (groups["trials"].sum(), groups["successes"].sum()) == (1739, 267)
+    assert groups.loc["experiment 71"].tolist() == [14, 4]
 
 
 BAD = {

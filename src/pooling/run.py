@@ -34,7 +34,7 @@ from pathlib import Path
 
 from pooling.figures import atomic_path
 from pooling.paths import (
-    DATA_DIR,
+    DEFAULT_DATA,
     FIGURES_ENV,
     NOTEBOOKS_DIR,
     PACKAGE_DIR,
@@ -152,12 +152,12 @@ def changed(candidates: list[Path]) -> list[Path]:
     are among ``candidates``.
 
     A notebook is out of date when its ``.ipynb`` or ``results/<stem>.nc`` is missing or
-    older than its source, the data, the package's code, the installed environment or the
+    older than its source, the shipped data, the package's code, the installed environment or the
     results it reads, or when a notebook it reads is itself out of date (the rules ``make``
     would apply; the Makefile leaves them to this function so that all stale notebooks run in
     one warm :class:`~pooling.kernels.KernelServer`).
     """
-    common = [*DATA_DIR.glob("*.csv"), *PACKAGE_DIR.glob("*.py"), ROOT / ".venv" / ".installed"]
+    common = [DEFAULT_DATA, *PACKAGE_DIR.glob("*.py"), ROOT / ".venv" / ".installed"]
     newest_common = max((f.stat().st_mtime for f in common if f.exists()), default=0.0)
     stale: set[str] = set()
     for source in sorted(candidates, key=lambda path: path.name):  # readers after what they read
