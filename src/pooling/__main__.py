@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # a notebook failed: name the error, not the whole traceback
         name = getattr(err, "ename", type(err).__name__)
         detail = (getattr(err, "evalue", None) or str(err)).strip().splitlines()
+        where = f" in {err.notebook}" if hasattr(err, "notebook") else ""
         print(
-            f"error: run failed, {args.out} is unchanged: {name}: {detail[0] if detail else ''}",
+            f"error: run failed{where}, {args.out} is unchanged: "
+            f"{name}: {detail[0] if detail else ''}",
             file=sys.stderr,
         )
         return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pymc as pm
+from pymc.model.fgraph import clone_model
 
 
 class CompiledSampler:
@@ -127,6 +128,9 @@ def complete(idata, model, seed: int):
     model_variables(idata, model)
     with model:
         pm.compute_log_likelihood(idata, progressbar=False)
+    # On a copy: after sample_posterior_predictive, a model whose observations are pm.Data
+    # can no longer build its log density (PyMC 5.28), which the refits with PyMC's NUTS need.
+    with clone_model(model):
         pm.sample_posterior_predictive(
             idata, extend_inferencedata=True, random_seed=seed, progressbar=False
         )

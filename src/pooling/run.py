@@ -211,6 +211,7 @@ def run_all(
         try:
             execute(source, parameters=parameters, server=server, **outputs(source))
         except BaseException as err:  # reported to the main thread, which raises it
+            err.notebook = source.stem  # which notebook failed, for the error message
             finished.put((source.stem, err))
         else:
             finished.put((source.stem, None))
