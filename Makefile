@@ -19,6 +19,8 @@ OUT ?=
 GROUP ?= vehicle
 TRIALS ?= launches
 SUCCESSES ?= successes
+# Further options for `python -m pooling run`, e.g. RUN_ARGS="-p MARGINAL_TARGET_ACCEPT 0.95"
+RUN_ARGS ?=
 
 .PHONY: all notebooks own-data test lint bench help clean venv dot
 
@@ -49,7 +51,7 @@ $(INSTALLED): requirements.lock pyproject.toml
 own-data: $(INSTALLED) | dot ## With DATA=... OUT=...: run every notebook on your CSV into OUT
 	@test -n "$(OUT)" || { echo "make: own-data needs OUT=<directory>"; exit 2; }
 	$(PY) -m pooling run --data "$(or $(DATA),data/spacex_launches.csv)" --group "$(GROUP)" \
-		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)" --jobs $(JOBS)
+		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)" --jobs $(JOBS) $(RUN_ARGS)
 
 venv: $(INSTALLED) ## Create .venv from requirements.lock (when missing or stale)
 

@@ -23,7 +23,7 @@ def pooling_run(*args, **kwargs):
 
 def test_help_lists_the_options():
     out, _ = pooling_run("--help").communicate(timeout=60)
-    for option in ("--data", "--out", "--group", "--trials", "--successes"):
+    for option in ("--data", "--out", "--group", "--trials", "--successes", "--parameter"):
         assert option in out
 
 
@@ -46,6 +46,15 @@ def test_bad_input_exits_with_one_line_and_writes_nothing(tmp_path, text, proble
     assert stderr.count("\n") == 1 and problem in stderr and str(data) in stderr
     assert not out.exists() and list(tmp_path.iterdir()) == [data]
     assert time.perf_counter() - start < 60  # stopped before any kernel or compilation
+
+
+def test_unknown_parameter_exits_with_one_line(tmp_path):
+    proc = pooling_run("--out", tmp_path / "out", "-p", "NO_SUCH_PARAMETER", "1")
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert stderr.count("\n") == 1 and "unknown notebook parameter NO_SUCH_PARAMETER" in stderr
+    assert "MARGINAL_TARGET_ACCEPT" in stderr  # the line lists the parameters there are
+    assert not (tmp_path / "out").exists()
 
 
 def test_interrupted_run_leaves_previous_output_untouched(tmp_path):

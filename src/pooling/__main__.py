@@ -37,18 +37,23 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--draws", type=int, help="override the notebooks' DRAWS")
     run.add_argument("--seed", type=int, help="override the notebooks' SEED")
     run.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        help="override any other parameter of the notebooks, e.g. -p MARGINAL_TARGET_ACCEPT 0.95",
+    )  # fmt: skip
+    run.add_argument(
         "-j", "--jobs", type=int, default=os.cpu_count() or 1,
         help="notebooks executed at the same time (default: the number of CPUs)",
     )  # fmt: skip
     args = parser.parse_args(argv)
 
-    from pooling.run import run_collection
+    from pooling.run import ParameterError, parse_value, run_collection
 
     labels = {"group": args.group, "trials": args.trials, "successes": args.successes}
-    extra = {k: v for k, v in (("DRAWS", args.draws), ("SEED", args.seed)) if v is not None}
+    extra = {name: parse_value(value) for name, value in args.parameter}
+    extra.update({k: v for k, v in (("DRAWS", args.draws), ("SEED", args.seed)) if v is not None})
     try:
         run_collection(args.data, args.out, labels, extra, args.jobs)
-    except DataError as err:
+    except (DataError, ParameterError) as err:  # bad input: nothing was run
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -44,6 +44,10 @@ from pooling.paths import (
 )
 
 
+class ParameterError(ValueError):
+    """A notebook parameter that no notebook declares."""
+
+
 def normalise(nb) -> None:
     """Remove what changes from run to run without changing the content.
 
@@ -141,6 +145,14 @@ def sources() -> list[Path]:
     return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py"))
 
 
+def declared_parameters(source: Path) -> set[str]:
+    """Names assigned in a notebook source's ``parameters`` cell."""
+    import jupytext
+    import papermill
+
+    return set(papermill.inspect_notebook(jupytext.read(source)))
+
+
 #: Notebooks that read other notebooks' results; the rest depend on nothing but the data.
 NEEDS = {"04_model_comparison": ("01_no_pooling", "02_full_pooling", "03_hierarchical")}
 
@@ -188,7 +200,7 @@ def run_all(
         ``outputs(source)`` gives the keyword arguments ``output``, ``figures`` and
         ``results`` of :func:`execute` for that source.
     parameters : dict, optional
-        Parameters for every notebook.
+        Parameters; each notebook gets those its ``parameters`` cell declares.
     jobs : int, optional
         Notebooks executed at the same time.
 
@@ -209,7 +221,9 @@ def run_all(
     def work(source: Path) -> None:
         start = time.perf_counter()
         try:
-            execute(source, parameters=parameters, server=server, **outputs(source))
+            own = declared_parameters(source)  # papermill warns about the others
+            mine = {name: value for name, value in (parameters or {}).items() if name in own}
+            execute(source, parameters=mine, server=server, **outputs(source))
         except BaseException as err:  # reported to the main thread, which raises it
             err.notebook = source.stem  # which notebook failed, for the error message
             finished.put((source.stem, err))
@@ -301,11 +315,20 @@ def run_collection(
     ------
     pooling.data.DataError
         When the CSV is invalid; nothing has been compiled or written then.
+    ParameterError
+        When ``parameters`` names a parameter that no notebook has.
     """
     from pooling.data import load_groups
 
     data, out = Path(data).resolve(), Path(out).resolve()
     load_groups(data, **labels)  # fail on bad input before any model is compiled
+    known = set().union(*(declared_parameters(source) for source in sources()))
+    unknown = sorted(set(parameters or {}) - known)
+    if unknown:
+        raise ParameterError(
+            f"unknown notebook parameter {', '.join(unknown)}; the notebooks' parameters are "
+            f"{', '.join(sorted(known))}"
+        )
     params = {
         "DATA": str(data),
         "GROUP": labels["group"],
@@ -333,7 +356,7 @@ def run_collection(
     return [out / f"{source.stem}.ipynb" for source in sources()]
 
 
-def _value(text: str):
+def parse_value(text: str):
     """A parameter value: a Python literal when it parses as one, else the string."""
     try:
         return ast.literal_eval(text)
@@ -371,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--output takes a single source")
     todo = changed(args.sources) if args.changed else args.sources
     if todo:
-        parameters = {name: _value(value) for name, value in args.parameter}
+        parameters = {name: parse_value(value) for name, value in args.parameter}
         outputs = {
             key: value and value.resolve()
             for key, value in (("output", args.output), ("figures", args.figures),
