@@ -45,7 +45,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from pooling import exact, session
+from pooling import exact, plots, session
 from pooling.data import load_groups
 from pooling.figures import load_idata, load_table, save_figure, save_idata
 from pooling.paths import DEFAULT_DATA
@@ -104,11 +104,18 @@ for name, draws in theta.items():
 ax.plot(trials, successes / trials, "kx", ms=9, mew=2, label="observed rate")
 ax.axhline(float(mu.mean()), color=colours["hierarchical"], ls="--", lw=1,
            label=f"population mean mu = {float(mu.mean()):.2f}")
-for name, n, y in zip(groups.index, trials, successes, strict=True):
-    ax.annotate(name, (n, y / n), textcoords="offset points", xytext=(8, -14), fontsize=9)
+# Names for every group while they fit; past plots.MAX_PANELS, for the three lowest and three
+# highest observed rates only (the title says so).
+named = np.argsort(successes / trials, kind="stable")
+named = named if len(named) <= plots.MAX_PANELS else np.r_[named[:3], named[-3:]]
+for i in named:
+    ax.annotate(groups.index[i], (trials[i], successes[i] / trials[i]),
+                textcoords="offset points", xytext=(8, -14), fontsize=9)
 ax.set_xscale("log")
-ax.set(xlabel=f"{labels.trials} (log scale)", ylabel="success probability",
-       title=f"Shrinkage: estimates of each {labels.group}'s success probability")
+title = f"Shrinkage: estimates of each {labels.group}'s success probability"
+if len(named) < len(groups):
+    title += f"\n(names shown for the 3 lowest and 3 highest observed rates of {len(groups)})"
+ax.set(xlabel=f"{labels.trials} (log scale)", ylabel="success probability", title=title)
 ax.legend(loc="lower right", fontsize=9)
 save_figure(fig, STEM, "shrinkage")
 plt.show()
