@@ -211,10 +211,10 @@ def run_all(
     """
     from pooling.kernels import KernelServer
 
-    # Longest first (source size stands in for run time), so that the slowest notebook is
-    # not left to run alone at the end.
-    # Paths are made absolute first: papermill changes the working directory while it runs.
+    # Longest first (source size stands in for run time), so that the slowest notebook is not
+    # left to run alone at the end; absolute paths, as papermill changes the working directory.
     pending = sorted((Path(n).resolve() for n in notebooks), key=lambda p: -p.stat().st_size)
+    jobs = max(jobs, 1)
     running: dict[str, threading.Thread] = {}
     finished: queue.Queue = queue.Queue()
 
