@@ -22,7 +22,7 @@ SUCCESSES ?= successes
 # Further options for `python -m pooling run`, e.g. RUN_ARGS="-p MARGINAL_TARGET_ACCEPT 0.95"
 RUN_ARGS ?=
 
-.PHONY: all notebooks own-data test lint bench help clean venv dot
+.PHONY: all notebooks own-data test lint bench help clean clean-cache venv dot
 
 ifneq ($(OUT),)
 all: own-data ## Execute every notebook in place and write every figure (only what changed)
@@ -79,6 +79,9 @@ lint: $(INSTALLED) ## Run the pre-commit hooks on every file (ruff, notebook che
 clean: ## Remove generated results and caches (keeps notebooks, figures and .venv)
 	rm -rf results .pytest_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+clean-cache: ## Remove the compiled nutpie models kept between runs (src/pooling/compile_cache.py)
+	rm -rf "$$($(PY) -c 'from pooling.compile_cache import cache_dir; print(cache_dir())')"
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'

@@ -50,14 +50,13 @@ SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS
 
 # %%
 import arviz as az
-import matplotlib.pyplot as plt
 import pymc as pm
 from IPython.display import SVG
 from scipy import stats
 
 from pooling import checks, exact, plots, session
 from pooling.data import load_groups
-from pooling.figures import save_figure, save_graph, save_idata
+from pooling.figures import save_graph, save_idata, show_figure
 from pooling.fits import CompiledSampler, complete
 from pooling.paths import DEFAULT_DATA
 from pooling.refits import loo_table, refit_without_each_group
@@ -126,8 +125,7 @@ az.summary(no_pooling_idata, var_names=["theta"], round_to=3)
 
 # %%
 fig = plots.trace(no_pooling_idata, ["theta"], "No pooling: trace of theta, one line per chain")
-save_figure(fig, STEM, "trace")
-plt.show()
+show_figure(fig, STEM, "trace")
 
 # %% [markdown]
 # ## Forest plot
@@ -139,8 +137,7 @@ fig = plots.forest(
     no_pooling_idata, ["theta"], f"No pooling: theta per {labels.group} (94% HDI)",
     f"theta: probability of success ({labels.successes} per {labels.trials})",
 )
-save_figure(fig, STEM, "forest")
-plt.show()
+show_figure(fig, STEM, "forest")
 
 # %% [markdown]
 # ## Posterior predictive check
@@ -151,8 +148,7 @@ plt.show()
 
 # %%
 fig = plots.ppc_counts(no_pooling_idata, groups, title="No pooling: posterior predictive check")
-save_figure(fig, STEM, "ppc")
-plt.show()
+show_figure(fig, STEM, "ppc")
 
 # %% [markdown]
 # ## Checks
@@ -196,8 +192,7 @@ pdfs = {
     q: stats.beta(row["a"], row["b"]).pdf for q, row in no_pooling_exact.iterrows()
 }
 fig = plots.overlay_exact(draws, pdfs, "No pooling: NUTS draws against the exact posterior")
-save_figure(fig, STEM, "exact")
-plt.show()
+show_figure(fig, STEM, "exact")
 
 # %% [markdown]
 # ## Discussion

@@ -42,14 +42,13 @@ SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS
 
 # %%
 import arviz as az
-import matplotlib.pyplot as plt
 import pymc as pm
 from IPython.display import SVG
 from scipy import stats
 
 from pooling import checks, exact, plots, session
 from pooling.data import load_groups
-from pooling.figures import save_figure, save_graph, save_idata
+from pooling.figures import save_graph, save_idata, show_figure
 from pooling.fits import CompiledSampler, complete
 from pooling.paths import DEFAULT_DATA
 from pooling.refits import loo_table, refit_without_each_group
@@ -108,8 +107,7 @@ az.summary(full_pooling_idata, var_names=["theta"], round_to=3)
 
 # %%
 fig = plots.trace(full_pooling_idata, ["theta"], "Full pooling: trace of theta, one line per chain")
-save_figure(fig, STEM, "trace")
-plt.show()
+show_figure(fig, STEM, "trace")
 
 # %% [markdown]
 # ## Forest plot
@@ -121,8 +119,7 @@ fig = plots.forest(
     full_pooling_idata, ["theta"], "Full pooling: the common theta (94% HDI)",
     f"theta: probability of success ({labels.successes} per {labels.trials})",
 )
-save_figure(fig, STEM, "forest")
-plt.show()
+show_figure(fig, STEM, "forest")
 
 # %% [markdown]
 # ## Posterior predictive check
@@ -133,8 +130,7 @@ plt.show()
 
 # %%
 fig = plots.ppc_counts(full_pooling_idata, groups, title="Full pooling: posterior predictive check")
-save_figure(fig, STEM, "ppc")
-plt.show()
+show_figure(fig, STEM, "ppc")
 
 # %% [markdown]
 # ## Checks
@@ -168,8 +164,7 @@ fig = plots.overlay_exact(
     draws, {"theta": stats.beta(row["a"], row["b"]).pdf},
     "Full pooling: NUTS draws against the exact posterior",
 )
-save_figure(fig, STEM, "exact")
-plt.show()
+show_figure(fig, STEM, "exact")
 
 # %% [markdown]
 # ## Discussion

@@ -65,7 +65,7 @@ from scipy import stats
 
 from pooling import checks, exact, plots, session
 from pooling.data import load_groups
-from pooling.figures import save_figure, save_graph, save_idata
+from pooling.figures import save_graph, save_idata, show_figure
 from pooling.fits import CompiledSampler, complete, model_variables
 from pooling.paths import DEFAULT_DATA
 from pooling.refits import loo_table, refit_without_each_group
@@ -90,15 +90,18 @@ groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
 #
 # Hyperpriors on $\alpha$ and $\beta$, the population mean $\mu$ as a deterministic, and one
 # $\theta$ per vehicle drawn from $\mathrm{Beta}(\alpha, \beta)$.
+# The counts are `pm.Data` containers, as in the first two notebooks.
 
 # %%
 coords = {labels.group: groups.index}
 with pm.Model(coords=coords) as hierarchical_model:
+    n_data = pm.Data("trials", trials, dims=labels.group)
+    y_data = pm.Data("successes", successes, dims=labels.group)
     alpha = pm.HalfNormal("alpha", sigma=10)
     beta = pm.HalfNormal("beta", sigma=10)
     mu = pm.Deterministic("mu", alpha / (alpha + beta))
     theta = pm.Beta("theta", alpha=alpha, beta=beta, dims=labels.group)
-    pm.Binomial("y", n=trials, p=theta, observed=successes, dims=labels.group)
+    pm.Binomial("y", n=n_data, p=theta, observed=y_data, dims=labels.group)
 
 SVG(save_graph(pm.model_to_graphviz(hierarchical_model), STEM))
 
@@ -114,11 +117,9 @@ SVG(save_graph(pm.model_to_graphviz(hierarchical_model), STEM))
 # and the comparison in notebook 4 use the fit further down.
 
 # %%
-with hierarchical_model:
-    centered_idata = pm.sample(
-        draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT,
-        nuts_sampler=SAMPLER, random_seed=SEED, progressbar=False,
-    )
+centered_idata = CompiledSampler(hierarchical_model, SAMPLER).sample(
+    draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT, seed=SEED
+)
 model_variables(centered_idata, hierarchical_model)
 save_idata(centered_idata, f"{STEM}_centered");
 az.summary(centered_idata, var_names=["alpha", "beta", "mu", "theta"], round_to=3)
@@ -128,8 +129,7 @@ fig = plots.trace(
     centered_idata, ["alpha", "beta", "mu", "theta"],
     "Hierarchical model as written: trace, one line per chain",
 )
-save_figure(fig, STEM, "trace")
-plt.show()
+show_figure(fig, STEM, "trace")
 
 # %% [markdown]
 # ## Divergences: where and why
@@ -168,8 +168,7 @@ mark_divergent(axes[1], np.logaddexp(log_a, log_b), np.log(theta_max / (1 - thet
                r"$\log(\alpha + \beta)$", f"logit theta[{name}]")
 axes[0].legend(loc="lower right", markerscale=2)
 fig.suptitle(f"Model as written: {n_divergent} divergent transitions (red)")
-save_figure(fig, STEM, "divergences")
-plt.show()
+show_figure(fig, STEM, "divergences")
 
 # %% [markdown]
 # The divergences sit where $\beta$ is small and Falcon Heavy's $\theta$ is pressed against 1.
@@ -251,8 +250,7 @@ fig = plots.forest(
     hierarchical_idata, ["theta"], f"Hierarchical: theta per {labels.group} (94% HDI)",
     f"theta: probability of success ({labels.successes} per {labels.trials})",
 )
-save_figure(fig, STEM, "forest")
-plt.show()
+show_figure(fig, STEM, "forest")
 
 # %% [markdown]
 # ## Posterior predictive check
@@ -263,8 +261,7 @@ plt.show()
 
 # %%
 fig = plots.ppc_counts(hierarchical_idata, groups, title="Hierarchical: posterior predictive check")
-save_figure(fig, STEM, "ppc")
-plt.show()
+show_figure(fig, STEM, "ppc")
 
 # %% [markdown]
 # ## A new vehicle
@@ -286,8 +283,7 @@ ax.set(xlabel=f"theta of a new {labels.group}", ylabel="density",
        title=f"Success probability of a new {labels.group}")
 ax.set_ylim(0, 1.15 * heights.max())  # the exact density has an integrable spike at 1
 ax.legend(loc="upper left")
-save_figure(fig, STEM, "new_theta")
-plt.show()
+show_figure(fig, STEM, "new_theta")
 print(f"P(theta_new > 0.9) = {np.mean(theta_new > 0.9):.2f}, "
       f"P(theta_new < 0.5) = {np.mean(theta_new < 0.5):.2f}")
 
@@ -330,8 +326,7 @@ ax.text(0.02, 0.95, f"MAP: {mu_map:.3f}\n(mode of the marginal posterior of mu)\
 ax.set(xlabel="mu = alpha / (alpha + beta)", ylabel="density", xlim=(0.2, 1),
        title="Population mean success rate mu")
 ax.legend(loc="center left", fontsize=9)
-save_figure(fig, STEM, "mu")
-plt.show()
+show_figure(fig, STEM, "mu")
 
 # %% [markdown]
 # ## Checks
@@ -395,8 +390,7 @@ pdfs = {"alpha": hier_exact.alpha_pdf, "beta": hier_exact.beta_pdf, "mu": hier_e
         "theta_new": hier_exact.theta_pdf}
 pdfs.update({f"theta[{g}]": partial(hier_exact.theta_pdf, group=g) for g in groups.index})
 fig = plots.overlay_exact(draws, pdfs, "Hierarchical: NUTS draws against the exact posterior")
-save_figure(fig, STEM, "exact")
-plt.show()
+show_figure(fig, STEM, "exact")
 
 # %% [markdown]
 # ## Discussion

@@ -47,7 +47,7 @@ import xarray as xr
 
 from pooling import exact, plots, session
 from pooling.data import load_groups
-from pooling.figures import load_idata, load_table, save_figure, save_idata
+from pooling.figures import load_idata, load_table, save_idata, show_figure
 from pooling.paths import DEFAULT_DATA
 
 STEM = "04_model_comparison"  # names this notebook's figures and results
@@ -117,8 +117,7 @@ if len(named) < len(groups):
     title += f"\n(names shown for the 3 lowest and 3 highest observed rates of {len(groups)})"
 ax.set(xlabel=f"{labels.trials} (log scale)", ylabel="success probability", title=title)
 ax.legend(loc="lower right", fontsize=9)
-save_figure(fig, STEM, "shrinkage")
-plt.show()
+show_figure(fig, STEM, "shrinkage")
 
 # %% [markdown]
 # ## 2. Posterior predictive checks
@@ -152,8 +151,7 @@ for row, (name, idata) in zip(axes, fits.items(), strict=True):
         ax.axvline(t_obs, color="black", lw=2)
         ax.set(title=f"{stat}: p = {p:.3f}", yticks=[])
 fig.suptitle("Posterior predictive checks (black: observed)")
-save_figure(fig, STEM, "ppc")
-plt.show()
+show_figure(fig, STEM, "ppc")
 pd.DataFrame(p_values).rename_axis("statistic").round(3)
 
 # %% [markdown]
@@ -237,8 +235,7 @@ ax = az.plot_compare(comparison, figsize=(8, 3))
 ax.set_title("PSIS-LOO comparison (unreliable where Pareto k > 0.7; see the refits)")
 fig = ax.figure
 fig.tight_layout()
-save_figure(fig, STEM, "loo")
-plt.show()
+show_figure(fig, STEM, "loo")
 comparison.drop(columns=["warning"]).round(2)
 
 # %% [markdown]
@@ -282,26 +279,26 @@ event_table.round(3)
 # single vehicle's $\theta$.
 
 # %%
-with pm.Model() as prior_model:
-    alpha = pm.HalfNormal("alpha", sigma=10)
-    beta = pm.HalfNormal("beta", sigma=10)
-    pm.Deterministic("mu", alpha / (alpha + beta))
-    pm.Deterministic("kappa", alpha + beta)
-    pm.Beta("theta", alpha=alpha, beta=beta)
-    prior = pm.sample_prior_predictive(draws=20_000, random_seed=SEED).prior
+# 20,000 draws of the hyperpriors and of one theta, in one vectorised call
+# (pm.sample_prior_predictive on a model would evaluate it once per draw).
+alpha = pm.HalfNormal.dist(sigma=10, size=20_000)
+beta = pm.HalfNormal.dist(sigma=10, size=20_000)
+theta_prior = pm.Beta.dist(alpha=alpha, beta=beta)
+prior = dict(zip(["mu", "theta", "kappa"],
+                 pm.draw([alpha / (alpha + beta), theta_prior, alpha + beta], random_seed=SEED),
+                 strict=True))  # fmt: skip
 post_kappa = fits["hierarchical"].posterior["alpha"] + fits["hierarchical"].posterior["beta"]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")
 for ax, (var, label) in zip(axes, [("mu", "mu"), ("theta", f"theta of one {labels.group}"),
                                    ("kappa", "alpha + beta")], strict=True):
-    values = prior[var].to_numpy().ravel()
+    values = prior[var]
     bins = np.linspace(0, 1, 41) if var != "kappa" else np.linspace(0, 60, 41)
     ax.hist(values, bins=bins, density=True, color="C7", alpha=0.6, label="prior")
     ax.set(title=f"prior of {label}", yticks=[])
 axes[2].hist(post_kappa.to_numpy().ravel(), bins=np.linspace(0, 60, 41), density=True,
              color=colours["hierarchical"], alpha=0.5, label="posterior")
 axes[2].legend()
-save_figure(fig, STEM, "prior")
-plt.show()
+show_figure(fig, STEM, "prior")
 pd.DataFrame({v: np.quantile(prior[v], [0.03, 0.5, 0.97]) for v in ("mu", "theta", "kappa")},
              index=["3%", "50%", "97%"]).round(3)
 

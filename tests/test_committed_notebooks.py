@@ -4,6 +4,7 @@ in figures/."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import nbformat
@@ -41,6 +42,10 @@ def test_every_figure_shown_is_in_figures(source):
     assert shown_png >= 4  # trace, forest, posterior predictive, exact overlay at least
     assert shown_png == sum(p.suffix == ".png" for p in saved)
     assert shown_svg == sum(p.suffix == ".svg" for p in saved)
+    # The notebook shows the very files (pooling.figures.show_figure), not another drawing.
+    shown = sorted(base64.b64decode(o["data"]["image/png"]) for o in outs
+                   if "image/png" in o.get("data", {}))  # fmt: skip
+    assert shown == sorted(p.read_bytes() for p in saved if p.suffix == ".png")
 
 
 def test_lint_catches_a_notebook_run_out_of_order(tmp_path):

@@ -140,3 +140,13 @@ def test_log_density_is_the_pymc_model(groups, hier):
     ours = np.array([hier.log_density(u, v) for u, v in points]).ravel()
     theirs = np.array([logp({"alpha_log__": u, "beta_log__": v}) for u, v in points])
     np.testing.assert_allclose(ours - ours[0], theirs - theirs[0], atol=1e-8)
+
+
+def test_theta_density_at_the_ends_is_its_limit_without_warnings(hier):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ends = hier.theta_pdf(np.array([0.0, 1.0]), "Falcon Heavy")  # 9 of 9: spike at 1
+    assert ends[0] == 0.0
+    assert ends[1] == np.inf

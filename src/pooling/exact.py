@@ -377,7 +377,7 @@ class HierarchicalPosterior:
         Parameters
         ----------
         x : array_like
-            Points in (0, 1).
+            Points in [0, 1] (at 0 and 1, the density's limit: 0 or inf).
         group : str, optional
             Group name; ``None`` for a new, unobserved group.
 
@@ -393,7 +393,8 @@ class HierarchicalPosterior:
         out = np.empty_like(x)
         for k in range(0, len(x), 64):  # chunks bound the memory of the (points x grid) array
             chunk = x[k : k + 64, None]
-            terms = (a - 1) * np.log(chunk) + (b - 1) * np.log1p(-chunk) + log_norm
+            with np.errstate(divide="ignore"):  # log(0) at the ends: -inf is the right limit
+                terms = (a - 1) * np.log(chunk) + (b - 1) * np.log1p(-chunk) + log_norm
             out[k : k + 64] = np.exp(terms).sum(axis=1)
         return out
 

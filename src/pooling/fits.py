@@ -11,7 +11,8 @@ class CompiledSampler:
 
     Compiling a model for nutpie takes seconds; sampling these small models takes a fraction
     of that. Refits that only change the data (:mod:`pooling.refits`) therefore reuse the
-    compiled model (``CompiledModel.with_data``) instead of compiling again.
+    compiled model (``CompiledModel.with_data``) instead of compiling again, and the compiled
+    code is kept on disk for the next run (:mod:`pooling.compile_cache`).
 
     Parameters
     ----------
@@ -27,9 +28,9 @@ class CompiledSampler:
         self.model, self.sampler = model, sampler
         self._compiled = None
         if sampler == "nutpie":
-            import nutpie
+            from pooling.compile_cache import compile_pymc_model
 
-            self._compiled = nutpie.compile_pymc_model(model)
+            self._compiled = compile_pymc_model(model)
 
     def sample(
         self,

@@ -9,8 +9,9 @@ A :class:`KernelServer` starts one helper process (``python -m pooling.kernels``
 imports those libraries once and compiles a throw-away model to warm Numba, then forks a
 kernel for every notebook. Each notebook still runs top to bottom in a process of its own,
 with its own environment and working directory, and the outputs are the same bytes as from
-a freshly started kernel (a test compares them). Only third-party libraries are imported
-before the fork, so each kernel imports this package's current code.
+a freshly started kernel (a test compares them). Apart from third-party libraries, only
+:mod:`pooling.compile_cache` (used by the warm-up) is imported before the fork, so each
+kernel imports the rest of this package's current code.
 
 The helper is tied to its owner: it exits when its owner closes the pipe (or dies), and it
 kills its kernels when it exits; a kernel exits when the helper does (``--parent``).
@@ -187,17 +188,25 @@ class _WarmKernelManager(KernelManager):
 
 
 def _warm_up() -> None:
-    """Compile and evaluate a small model of the collection's kind, then forget it."""
+    """Compile a small model of the collection's kind, then forget it.
+
+    With the compiled code already in :mod:`pooling.compile_cache` this takes about a second
+    and readies PyTensor's and Numba's machinery; without it (a first run), it also spares
+    every kernel Numba's first-time typing (about 5 s each).
+    """
     import numpy as np
-    import nutpie
     import pymc as pm
 
+    from pooling.compile_cache import compile_pymc_model
+
     with pm.Model() as model:
+        trials = pm.Data("trials", np.array([3, 4]))
+        successes = pm.Data("successes", np.array([1, 2]))
         alpha = pm.HalfNormal("alpha", sigma=1)
         theta = pm.Beta("theta", alpha=alpha, beta=1, shape=2)
-        pm.Binomial("y", n=np.array([3, 4]), p=theta, observed=np.array([1, 2]))
-        pm.BetaBinomial("z", alpha=alpha, beta=1, n=np.array([3, 4]), observed=np.array([1, 2]))
-    nutpie.compile_pymc_model(model)
+        pm.Binomial("y", n=trials, p=theta, observed=successes)
+        pm.BetaBinomial("z", alpha=alpha, beta=1, n=trials, observed=successes)
+    compile_pymc_model(model)
 
 
 def _serve(warm: bool) -> None:
