@@ -81,6 +81,11 @@ def rates(idata) -> xr.DataArray:
 
 theta = {name: rates(idata) for name, idata in fits.items()}
 mu = fits["hierarchical"].posterior["mu"]
+# Observed rates (undefined for a group with no trials), and the groups that plots and tables
+# list: all of them up to 12, else the 6 lowest and 6 highest observed rates.
+observed_rate = np.divide(successes, trials, out=np.full(len(groups), np.nan), where=trials > 0)
+shown = plots.select_groups(groups)
+note = plots.selection_note(groups, shown)
 
 # %% [markdown]
 # ## 1. Shrinkage
@@ -96,25 +101,29 @@ colours = {"no pooling": "C0", "full pooling": "C2", "hierarchical": "C3"}
 offsets = {"no pooling": 0.93, "full pooling": 1.0, "hierarchical": 1.07}
 fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
 for name, draws in theta.items():
+    # Every group's mean; the 94% HDI for the listed groups (all of them, up to 12).
     mean = draws.mean(("chain", "draw")).to_numpy()
-    hdi = az.hdi(draws, hdi_prob=0.94)["theta"].to_numpy()
+    hdi = az.hdi(draws.isel({labels.group: shown}), hdi_prob=0.94)["theta"].to_numpy()
     x = trials * offsets[name]
-    ax.errorbar(x, mean, yerr=[mean - hdi[:, 0], hdi[:, 1] - mean], fmt="o", capsize=3,
-                color=colours[name], label=f"{name} (mean, 94% HDI)")
-ax.plot(trials, successes / trials, "kx", ms=9, mew=2, label="observed rate")
+    if len(shown) < len(groups):
+        ax.plot(x, mean, ".", ms=4, alpha=0.4, color=colours[name])
+    ax.errorbar(x[shown], mean[shown], yerr=[mean[shown] - hdi[:, 0], hdi[:, 1] - mean[shown]],
+                fmt="o", capsize=3, color=colours[name], label=f"{name} (mean, 94% HDI)")
+ax.plot(trials, observed_rate, "kx", ms=9 if len(shown) == len(groups) else 5, mew=2,
+        label="observed rate")  # fmt: skip
 ax.axhline(float(mu.mean()), color=colours["hierarchical"], ls="--", lw=1,
            label=f"population mean mu = {float(mu.mean()):.2f}")
 # Names for every group while they fit; past plots.MAX_PANELS, for the three lowest and three
 # highest observed rates only (the title says so).
-named = np.argsort(successes / trials, kind="stable")
-named = named if len(named) <= plots.MAX_PANELS else np.r_[named[:3], named[-3:]]
+named = shown if len(groups) <= plots.MAX_PANELS else plots.select_groups(groups, 6)
 for i in named:
-    ax.annotate(groups.index[i], (trials[i], successes[i] / trials[i]),
+    ax.annotate(groups.index[i], (trials[i], observed_rate[i]),
                 textcoords="offset points", xytext=(8, -14), fontsize=9)
 ax.set_xscale("log")
 title = f"Shrinkage: estimates of each {labels.group}'s success probability"
 if len(named) < len(groups):
-    title += f"\n(names shown for the 3 lowest and 3 highest observed rates of {len(groups)})"
+    k = len(shown) // 2
+    title += f"\n(of {len(groups)}: 94% HDIs for the {k} lowest and {k} highest rates; 3 + 3 named)"
 ax.set(xlabel=f"{labels.trials} (log scale)", ylabel="success probability", title=title)
 ax.legend(loc="lower right", fontsize=9)
 show_figure(fig, STEM, "shrinkage")
@@ -130,27 +139,30 @@ show_figure(fig, STEM, "shrinkage")
 
 # %%
 statistics = {"min rate": np.min, "max rate": np.max, "sd of rates": np.std}
-observed_rate = successes / trials
+rated = trials > 0  # the statistics are over the groups that have a rate
 p_values = {}
-fig, axes = plt.subplots(3, 4, figsize=(14, 8.5), layout="constrained")
+fig, axes = plt.subplots(3, 4, figsize=(14, 8.5 + 0.2 * max(len(shown) - 4, 0)),
+                         layout="constrained")  # fmt: skip
 for row, (name, idata) in zip(axes, fits.items(), strict=True):
     rep = idata.posterior_predictive["y"].stack(sample=("chain", "draw"))
-    rep_rate = rep.transpose(..., labels.group).to_numpy() / trials
-    lo, hi = np.quantile(rep_rate, [0.03, 0.97], axis=0)
-    pos = np.arange(len(groups))
+    rep = rep.transpose(..., labels.group).to_numpy()
+    rep_rate = rep[:, rated] / trials[rated]
+    listed = shown[rated[shown]]  # the listed groups that have a rate
+    lo, hi = np.quantile(rep[:, listed] / trials[listed], [0.03, 0.97], axis=0)
+    pos = np.arange(len(listed))
     row[0].hlines(pos, lo, hi, color=colours[name], lw=4)
-    row[0].plot(observed_rate, pos, "kx", ms=8, mew=2)
-    row[0].set_yticks(pos, groups.index)
+    row[0].plot(observed_rate[listed], pos, "kx", ms=8, mew=2)
+    row[0].set_yticks(pos, groups.index[listed])
     row[0].set(xlim=(0, 1.02), title=f"{name}: replicated rate (94%)")
     p_values[name] = {}
     for ax, (stat, fn) in zip(row[1:], statistics.items(), strict=True):
-        t_rep, t_obs = fn(rep_rate, axis=1), fn(observed_rate)
+        t_rep, t_obs = fn(rep_rate, axis=1), fn(observed_rate[rated])
         p = float(np.mean(t_rep >= t_obs))
         p_values[name][stat] = p
         ax.hist(t_rep, bins=40, color=colours[name], alpha=0.6)
         ax.axvline(t_obs, color="black", lw=2)
         ax.set(title=f"{stat}: p = {p:.3f}", yticks=[])
-fig.suptitle("Posterior predictive checks (black: observed)")
+fig.suptitle("Posterior predictive checks (black: observed)" + note)
 show_figure(fig, STEM, "ppc")
 pd.DataFrame(p_values).rename_axis("statistic").round(3)
 
@@ -191,27 +203,27 @@ lovo = {name: load_table(f"{stem}_refits") for name, stem in MODELS.items()}
 
 # %%
 # NBVAL_CHECK_OUTPUT
-lovo_exact = exact.leave_one_group_out(groups).rename(columns=lambda c: c.replace("_", " "))
+lovo_exact = exact.leave_one_group_out(groups, only=shown)
+lovo_exact = lovo_exact.rename(columns=lambda c: c.replace("_", " "))
 lovo_exact.round(3)
 
 # %%
-elpd_rows = []
-for name in MODELS:
-    for vehicle in groups.index:
-        elpd_rows.append({
-            "model": name, labels.group: vehicle,
-            "pareto k": float(pareto_k.loc[vehicle, name]),
-            "PSIS-LOO": float(loo[name].loo_i.sel({labels.group: vehicle})),
-            "refit": lovo[name].loc[vehicle, "elpd"],
-            "refit se": lovo[name].loc[vehicle, "se"],
-            "refit k": lovo[name].loc[vehicle, "k"],
-            "exact": lovo_exact.loc[vehicle, name],
-        })
-elpd = pd.DataFrame(elpd_rows).set_index(["model", labels.group])
+# One row per model and group; refits and exact values exist for the listed groups only when
+# there are many (empty elsewhere).
+elpd = pd.concat({
+    name: pd.DataFrame({
+        "pareto k": pareto_k[name],
+        "PSIS-LOO": pd.Series(loo[name].loo_i.to_numpy(), index=groups.index),
+        "refit": lovo[name]["elpd"], "refit se": lovo[name]["se"], "refit k": lovo[name]["k"],
+        "exact": lovo_exact[name],
+    }, index=groups.index)
+    for name in MODELS
+}, names=["model", labels.group])  # fmt: skip
 reliable = elpd["refit k"] <= 0.7
 off = reliable & ((elpd["refit"] - elpd["exact"]).abs() > 4 * elpd["refit se"] + 1e-3)
 assert not off.any(), f"refits disagree with the exact values:\n{elpd[off]}"
-elpd.round(3)
+# Past 12 groups, the listed ones (the others have PSIS-LOO only).
+elpd.loc[pd.IndexSlice[:, groups.index[shown]], :].round(3)
 
 # %% [markdown]
 # Every refit whose Monte Carlo average is reliable (`refit k` at most 0.7) agrees with its
@@ -219,10 +231,13 @@ elpd.round(3)
 # full pooling's Falcon 9: given the other vehicles (17 successes in 23), the common rate is
 # near 0.75, and 301 successes in 304 launches is so improbable there that the average is
 # carried by a few extreme draws, which its own Pareto $k$ flags. PSIS-LOO, wherever its
-# $k > 0.7$, is off by up to several units. Summed over the vehicles:
+# $k > 0.7$, is off by up to several units. Summed over the vehicles (with more than 12
+# groups only PSIS-LOO covers every group, and the other two totals stay empty):
 
 # %%
-totals = elpd.groupby("model", sort=False)[["PSIS-LOO", "refit", "exact"]].sum()
+# A total needs every group: empty when the refits or exact values cover only some.
+totals = elpd.groupby("model", sort=False)[["PSIS-LOO", "refit", "exact"]]
+totals = totals.sum(min_count=len(groups))
 totals.round(2)
 
 # %% [markdown]
@@ -259,14 +274,15 @@ comparison.drop(columns=["warning"]).round(2)
 events = {}
 for name, draws in theta.items():
     column = {f"P(next trial succeeds): {v}": float(draws.sel({labels.group: v}).mean())
-              for v in groups.index}
+              for v in groups.index[shown]}
     pooled = labels.group not in fits[name].posterior["theta"].dims
-    a, b = groups.index[-1], groups.index[0]
+    a, b = groups.index[shown[-1]], groups.index[shown[0]]
     column[f"P(theta[{a}] > theta[{b}])"] = np.nan if pooled else float(
         (draws.sel({labels.group: a}) > draws.sel({labels.group: b})).mean())
     best = draws.argmax(labels.group).to_numpy().ravel()
-    for k, v in enumerate(groups.index):
-        column[f"P({v} is the most reliable)"] = np.nan if pooled else float(np.mean(best == k))
+    for k in shown:
+        column[f"P({groups.index[k]} is the most reliable)"] = (
+            np.nan if pooled else float(np.mean(best == k)))
     events[name] = column
 event_table = pd.DataFrame(events)
 event_table.round(3)

@@ -1,5 +1,5 @@
-"""`python -m pooling run`: bad input stops before anything runs, and an interrupted run
-leaves the output directory exactly as it was."""
+"""`python -m pooling run`: bad input stops before anything runs, an interrupted run leaves
+the output directory exactly as it was, and data with many groups runs cleanly."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
+import xarray as xr
+from PIL import Image
 
+from pooling import lint
 from pooling.paths import ROOT
 
 
@@ -73,3 +77,43 @@ def test_interrupted_run_leaves_previous_output_untouched(tmp_path):
     assert proc.returncode == 130
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging left behind
+
+
+def test_many_groups_run_lists_the_extremes_and_refits_only_those(tmp_path):
+    # 30 groups (past plots.MAX_PANELS), one of them without trials; small sampler settings.
+    rng = np.random.default_rng(3)
+    trials = rng.integers(1, 40, 30)
+    trials[7] = 0
+    successes = rng.binomial(trials, rng.beta(8, 2, 30))
+    names = [f"site {i:02d}" for i in range(30)]
+    csv = tmp_path / "sites.csv"
+    csv.write_text(
+        "site,patients,recovered\n"
+        + "".join(f"{n},{t},{s}\n" for n, t, s in zip(names, trials, successes, strict=True))
+    )
+    out = tmp_path / "out"
+    settings = {"DRAWS": 2000, "TUNE": 1000, "REFIT_DRAWS": 300, "REFIT_TUNE": 300,
+                "MARGINAL_TARGET_ACCEPT": 0.95}  # fmt: skip
+    parameters = [arg for name, value in settings.items() for arg in ("-p", name, str(value))]
+    proc = pooling_run(
+        "--data", csv, "--group", "site", "--trials", "patients", "--successes", "recovered",
+        "--out", out, *parameters,
+    )  # fmt: skip
+    stdout, stderr = proc.communicate(timeout=900)
+    assert proc.returncode == 0, stderr
+    # Every notebook clean (no warnings in the outputs), every figure written.
+    for notebook in sorted(out.glob("*.ipynb")):
+        assert lint.execution_problems(notebook) == []
+    assert len(list((out / "figures").glob("*.png"))) == 19
+    # The 6 lowest and 6 highest observed rates, among groups with trials, are the listed ones.
+    rate = np.where(trials > 0, successes / np.maximum(trials, 1), np.inf)
+    order = np.argsort(rate, kind="stable")
+    expected = sorted(names[i] for i in np.r_[order[:6], order[29 - 6 : 29]])
+    for stem in ("01_no_pooling", "02_full_pooling", "03_hierarchical"):
+        refits = xr.open_dataset(out / "results" / f"{stem}_refits.nc")
+        assert sorted(refits["site"].to_numpy().tolist()) == expected
+    # Per-group figures stay at 12 groups: the trace plot has 12 rows of theta, not 30.
+    with Image.open(out / "figures" / "01_no_pooling_trace.png") as image:
+        assert image.height <= 12 * 1.8 * 100 + 50
+    text = (out / "04_model_comparison.ipynb").read_text()
+    assert "P(site 07 is the most reliable)" not in text  # not listed: no trials

@@ -419,11 +419,18 @@ class HierarchicalPosterior:
         """
         u, v, w, _ = self._ab_grid
         a, b = np.meshgrid(np.exp(u), np.exp(v), indexing="ij")
-        log_pmf = stats.betabinom.logpmf(successes, trials, a, b)
-        return float(special.logsumexp(log_pmf, b=w))
+        keep = w > 0  # weights that underflowed add nothing
+        log_pmf = stats.betabinom.logpmf(successes, trials, a[keep], b[keep])
+        # Weights as logs: logsumexp's own scaling by b overflows for weights near 1e-308.
+        return float(special.logsumexp(log_pmf + np.log(w[keep])))
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self, names=None) -> pd.DataFrame:
         """Exact posterior summary of every quantity the notebooks report.
+
+        Parameters
+        ----------
+        names : sequence of str, optional
+            Groups whose ``theta`` to include; default every group.
 
         Returns
         -------
@@ -432,7 +439,7 @@ class HierarchicalPosterior:
             ``theta_new`` (a new group); columns ``mean``, ``sd``, ``q03``, ``q97``.
         """
         rows = self._hyper_rows()
-        for name in self.names:
+        for name in self.names if names is None else names:
             rows[f"theta[{name}]"] = self._mixture_row(*self._extra(name))
         rows["theta_new"] = self._mixture_row(0.0, 0.0)
         return pd.DataFrame.from_dict(rows, orient="index", columns=SUMMARY_COLUMNS).rename_axis(
@@ -441,7 +448,7 @@ class HierarchicalPosterior:
 
 
 def leave_one_group_out(
-    groups: pd.DataFrame, prior: tuple[float, float] = JEFFREYS
+    groups: pd.DataFrame, prior: tuple[float, float] = JEFFREYS, only=None
 ) -> pd.DataFrame:
     """Exact leave-one-group-out log predictive densities of the three models.
 
@@ -456,15 +463,20 @@ def leave_one_group_out(
         Indexed by group name with columns ``trials`` and ``successes``.
     prior : tuple of float, optional
         Beta prior of the no-pooling and full-pooling models.
+    only : array_like of int, optional
+        Positions of the groups to compute; default every group. (The hierarchical value
+        needs a grid posterior of its own per group.)
 
     Returns
     -------
     pandas.DataFrame
-        One row per group, columns ``no_pooling``, ``full_pooling``, ``hierarchical``.
+        One row per group computed, in data order; columns ``no_pooling``, ``full_pooling``,
+        ``hierarchical``.
     """
     rows = {}
     n_all, y_all = groups["trials"].to_numpy(), groups["successes"].to_numpy()
-    for i, name in enumerate(groups.index):
+    for i in sorted(range(len(groups)) if only is None else {int(j) for j in only}):
+        name = groups.index[i]
         n, y = int(n_all[i]), int(y_all[i])
         rest = np.arange(len(groups)) != i
         pooled_a = prior[0] + y_all[rest].sum()

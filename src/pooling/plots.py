@@ -1,7 +1,8 @@
 """Plots shared by more than one notebook.
 
-Plots that list groups switch to a compact form past :data:`MAX_PANELS` groups and say so in
-their title.
+Plots that list groups show every group up to :data:`MAX_PANELS` groups; past that, the
+groups with the lowest and the highest observed rates (:func:`select_groups`), and their
+title says so (:func:`selection_note`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,75 @@ MAX_PANELS = 12
 DRAWS, EXACT, OBSERVED = "C0", "black", "C3"
 
 
-def trace(idata, var_names: list[str], title: str):
+def select_groups(groups, limit: int = MAX_PANELS) -> np.ndarray:
+    """Positions of the groups that a plot or table lists.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        The validated groups frame (columns ``trials`` and ``successes``).
+    limit : int, optional
+        Most groups listed.
+
+    Returns
+    -------
+    numpy.ndarray
+        Every position, in data order, when there are at most ``limit`` groups; otherwise
+        the ``limit // 2`` groups with the lowest observed rate and the ``limit // 2`` with
+        the highest, lowest first. Groups with no trials have no rate and come last (they
+        are listed only when fewer than ``limit`` groups have trials). Ties keep the data
+        order, so the choice is the same on every run.
+    """
+    if len(groups) <= limit:
+        return np.arange(len(groups))
+    trials = groups["trials"].to_numpy()
+    rate = np.divide(groups["successes"].to_numpy(), trials, out=np.full(len(trials), np.inf),
+                     where=trials > 0)  # fmt: skip
+    order = np.argsort(rate, kind="stable")  # no trials (inf) last
+    rated = int((trials > 0).sum())
+    if rated <= limit:
+        return order[:limit]
+    return np.concatenate([order[: limit // 2], order[rated - limit // 2 : rated]])
+
+
+def selection_note(groups, shown: np.ndarray) -> str:
+    """A second title line saying which groups are shown, when not all of them are.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        The validated groups frame.
+    shown : numpy.ndarray
+        From :func:`select_groups`.
+
+    Returns
+    -------
+    str
+        ``""`` when every group is shown, otherwise e.g. ``"\\n(the 6 lowest and 6 highest
+        observed rates of 71 experiment groups)"``, to append to a title.
+    """
+    if len(shown) == len(groups):
+        return ""
+    half = len(shown) // 2
+    return (
+        f"\n(the {half} lowest and {half} highest observed rates of {len(groups)} "
+        f"{groups.attrs['labels'].group} groups)"
+    )
+
+
+def _subset(idata, groups, var_names):
+    """``idata`` with the group dimension cut to :func:`select_groups`, and the title note."""
+    if groups is None:
+        return idata, ""
+    shown = select_groups(groups)
+    dim = groups.attrs["labels"].group
+    if len(shown) == len(groups) or dim not in idata.posterior.dims:
+        return idata, ""
+    posterior = idata.posterior[var_names].isel({dim: shown})
+    return az.InferenceData(posterior=posterior), selection_note(groups, shown)
+
+
+def trace(idata, var_names: list[str], title: str, groups=None):
     """ArviZ trace plot with one row per scalar and one line per chain.
 
     Parameters
@@ -28,20 +97,25 @@ def trace(idata, var_names: list[str], title: str):
         Variables to plot.
     title : str
         Figure title.
+    groups : pandas.DataFrame, optional
+        The data; when given, variables over the group dimension are cut to
+        :func:`select_groups` (and the title says so).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    idata, note = _subset(idata, groups, var_names)
     n_rows = sum(int(np.prod(idata.posterior[v].shape[2:])) for v in var_names)
     axes = az.plot_trace(idata, var_names=var_names, compact=False, figsize=(11, 1.8 * n_rows))
     fig = axes[0, 0].figure
-    fig.suptitle(title)
-    fig.tight_layout()
+    fig.suptitle(title + note)
+    # Room for the title's lines above the top row.
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.25 * (title + note).count("\n") / fig.get_figheight()))
     return fig
 
 
-def forest(idata, var_names: list[str], title: str, xlabel: str):
+def forest(idata, var_names: list[str], title: str, xlabel: str, groups=None):
     """ArviZ forest plot: posterior mean and 94% HDI per scalar, chains combined.
 
     Parameters
@@ -51,17 +125,20 @@ def forest(idata, var_names: list[str], title: str, xlabel: str):
         Variables to plot.
     title, xlabel : str
         Title and x-axis label.
+    groups : pandas.DataFrame, optional
+        As for :func:`trace`.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    idata, note = _subset(idata, groups, var_names)
     n_rows = sum(int(np.prod(idata.posterior[v].shape[2:])) for v in var_names)
     axes = az.plot_forest(
         idata, var_names=var_names, combined=True, hdi_prob=0.94, figsize=(7, 1 + 0.5 * n_rows)
     )
     fig = axes[0].figure
-    axes[0].set_title(title)
+    axes[0].set_title(title + note)
     axes[0].set_xlabel(xlabel)
     fig.tight_layout()
     return fig
@@ -165,10 +242,8 @@ def ppc_counts(idata, groups, observed: str = "y", title: str = "Posterior predi
         fig.suptitle(title)
         return fig
     rate = successes / np.maximum(trials, 1)
-    order = np.argsort(rate, kind="stable")
-    half = MAX_PANELS // 2 * 2
-    shown = np.concatenate([order[:half], order[-half:]])
-    fig, ax = plt.subplots(figsize=(8, 0.3 * len(shown) + 1.5), layout="constrained")
+    shown = select_groups(groups, 2 * MAX_PANELS)  # a line per group: room for more than panels
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(shown) + 1.8), layout="constrained")
     rep_rate = rep[shown] / np.maximum(trials[shown], 1)[:, None]
     lo, hi = np.quantile(rep_rate, [0.03, 0.97], axis=1)
     pos = np.arange(len(shown))
@@ -177,8 +252,5 @@ def ppc_counts(idata, groups, observed: str = "y", title: str = "Posterior predi
     ax.set_yticks(pos, [str(groups.index[i]) for i in shown])
     ax.set_xlabel(f"{labels.successes} / {labels.trials}")
     ax.legend(fontsize=8)
-    ax.set_title(
-        f"{title}: the {half} lowest and {half} highest observed rates of {len(groups)} "
-        f"{labels.group} groups"
-    )
+    ax.set_title(title + selection_note(groups, shown))
     return fig

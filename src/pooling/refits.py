@@ -27,6 +27,7 @@ def refit_without_each_group(
     tune: int,
     chains: int,
     target_accept: float = 0.8,
+    only=None,
 ) -> dict[str, object]:
     """Refit a model once per group, with that group's data set to 0 trials.
 
@@ -43,15 +44,18 @@ def refit_without_each_group(
         Sampler settings.
     target_accept : float, optional
         Target acceptance rate.
+    only : array_like of int, optional
+        Positions of the groups to leave out, one refit each; default every group.
 
     Returns
     -------
     dict
-        Group name to the refit's posterior (an ``xarray.Dataset``).
+        Group name to the refit's posterior (an ``xarray.Dataset``), in data order.
     """
     trials, successes = groups["trials"].to_numpy(), groups["successes"].to_numpy()
     fits = {}
-    for i, name in enumerate(groups.index):
+    for i in sorted(range(len(groups)) if only is None else {int(j) for j in only}):
+        name = groups.index[i]
         keep = np.arange(len(groups)) != i
         data = {"trials": np.where(keep, trials, 0), "successes": np.where(keep, successes, 0)}
         idata = sampler.sample(
@@ -103,10 +107,13 @@ def loo_table(fits: dict, groups: pd.DataFrame, log_likelihood: Callable) -> pd.
     Returns
     -------
     pandas.DataFrame
-        Columns ``elpd``, ``se`` and ``k`` per group (see :func:`log_predictive`).
+        Columns ``elpd``, ``se`` and ``k`` (see :func:`log_predictive`) for each group that
+        was refitted.
     """
     rows = {}
     for i, (name, row) in enumerate(groups.iterrows()):
+        if name not in fits:
+            continue
         log_p = log_likelihood(fits[name], i, int(row["trials"]), int(row["successes"]))
         rows[name] = log_predictive(log_p)
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(groups.index.name)
