@@ -171,8 +171,11 @@ convergence.round(3)
 # %% [markdown]
 # **Exact answer.** The posterior is $\mathrm{Beta}(1/2 + y_i,\, 1/2 + N_i - y_i)$. Every sampled
 # mean must lie within 4 Monte Carlo standard errors (MCSE) of the exact mean, and the sampled
-# 3% and 97% quantiles within 4 quantile MCSEs of the exact quantiles. These are the exact
-# values:
+# 3% and 97% quantiles within 4 quantile MCSEs of the exact quantiles. (With more than about
+# ten groups the allowance grows a little, so that a correct fit still fails this check with
+# probability 1 in 500 at most, however many comparisons there are; and past 12 groups the
+# quantiles are compared for the 12 groups of the plots, the means for all.) These are the
+# exact values:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -184,14 +187,16 @@ no_pooling_exact.round(4)
 # the allowed error of each quantile):
 
 # %%
-agreement = checks.assert_matches_exact(no_pooling_idata, no_pooling_exact)
+shown = plots.select_groups(groups)  # every group, or the extremes when there are many
+agreement = checks.assert_matches_exact(
+    no_pooling_idata, no_pooling_exact, quantiles_of=no_pooling_exact.index[shown]
+)
 agreement.round(4)
 
 # %% [markdown]
 # **Picture.** The exact densities (black) over histograms of the draws.
 
 # %%
-shown = plots.select_groups(groups)  # every group, or the extremes when there are many
 pictured = no_pooling_exact.iloc[shown]
 draws = {q: checks.draws_of(no_pooling_idata, q).to_numpy() for q in pictured.index}
 pdfs = {q: stats.beta(row["a"], row["b"]).pdf for q, row in pictured.iterrows()}

@@ -101,3 +101,13 @@ def test_the_pymc_gallery_trap_would_have_passed(exact_table):
     idata.posterior["theta"] = theta
     assert all(az.rhat(idata) < 1.03)  # the trap: always true
     assert not bool((az.rhat(idata)["theta"] < 1.03).all())
+
+
+def test_exact_check_tolerance_grows_with_the_number_of_tests():
+    from scipy import stats
+
+    assert checks.mcse_tolerance(24) == checks.N_MCSE  # the shipped notebooks: 4 MCSEs
+    many = checks.mcse_tolerance(30_000)
+    assert many > checks.mcse_tolerance(300) > checks.N_MCSE
+    # a correct fit fails somewhere with probability FAMILY_FALSE_ALARM at most
+    assert 30_000 * 2 * stats.norm.sf(many) == pytest.approx(checks.FAMILY_FALSE_ALARM)
