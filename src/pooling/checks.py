@@ -50,6 +50,7 @@ def mcse_tolerance(n_tests: int) -> float:
 
     return max(N_MCSE, float(stats.norm.isf(FAMILY_FALSE_ALARM / (2 * max(n_tests, 1)))))
 
+
 _QUANTITY = re.compile(r"^(?P<var>[^\[]+)(?:\[(?P<coord>.*)\])?$")
 
 
