@@ -51,3 +51,46 @@ def test_written_files_are_readable_by_others(tmp_path):
     with figures.atomic_path(target) as tmp:
         tmp.write_text("x")
     assert target.stat().st_mode & 0o044 == 0o044
+
+
+def _groups(trials, successes):
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"trials": np.asarray(trials), "successes": np.asarray(successes)},
+        index=pd.Index([f"g{i}" for i in range(len(trials))], name="site"),
+    )
+    frame.attrs["labels"] = type("Labels", (), {"group": "site"})()
+    return frame
+
+
+def test_every_group_is_listed_up_to_the_limit():
+    from pooling import plots
+
+    groups = _groups([5, 0, 9], [2, 0, 9])
+    assert plots.select_groups(groups).tolist() == [0, 1, 2]
+    assert plots.selection_note(groups, plots.select_groups(groups)) == ""
+
+
+def test_many_groups_list_the_extremes_among_groups_with_trials():
+    from pooling import plots
+
+    # rates 0.0, 0.1, ..., 0.9 and 1.0 twice; group 3 has no trials and no rate
+    trials = [10] * 14
+    successes = [0, 1, 2, 0, 4, 5, 6, 7, 8, 9, 10, 3, 10, 5]
+    trials[3] = 0
+    groups = _groups(trials, successes)
+    shown = plots.select_groups(groups, limit=4)
+    assert shown.tolist() == [0, 1, 10, 12]  # two lowest, two highest (ties: data order)
+    note = plots.selection_note(groups, shown)
+    assert note == "\n(the 2 lowest and 2 highest observed rates of 14 site groups)"
+
+
+def test_few_groups_with_trials_come_first():
+    from pooling import plots
+
+    groups = _groups([0, 3, 0, 4, 0], [0, 1, 0, 4, 0])
+    shown = plots.select_groups(groups, limit=4)
+    assert shown.tolist()[:2] == [1, 3]
+    assert "those with trials first" in plots.selection_note(groups, shown)

@@ -68,11 +68,11 @@ def selection_note(groups, shown: np.ndarray) -> str:
     """
     if len(shown) == len(groups):
         return ""
+    of = f"of {len(groups)} {groups.attrs['labels'].group} groups"
+    if (groups["trials"].to_numpy() > 0).sum() <= len(shown):  # see select_groups
+        return f"\n({len(shown)} {of}: those with trials first)"
     half = len(shown) // 2
-    return (
-        f"\n(the {half} lowest and {half} highest observed rates of {len(groups)} "
-        f"{groups.attrs['labels'].group} groups)"
-    )
+    return f"\n(the {half} lowest and {half} highest observed rates {of})"
 
 
 def _subset(idata, groups, var_names):
