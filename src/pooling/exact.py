@@ -419,12 +419,19 @@ class HierarchicalPosterior:
         float
             ``log sum_grid w(alpha, beta) BetaBinomial(successes | trials, alpha, beta)``.
         """
+        log_w, log_pmf = self._grid_log_pmf(trials, successes)
+        # Weights as logs: logsumexp's own scaling by b overflows for weights near 1e-308.
+        return float(special.logsumexp(log_pmf + log_w))
+
+    def _grid_log_pmf(self, trials, successes) -> tuple[np.ndarray, np.ndarray]:
+        """Log grid weights and the beta-binomial log pmf of a record, at the grid points.
+
+        Points whose weight underflowed to 0 are left out: they add nothing to any average.
+        """
         u, v, w, _ = self._ab_grid
         a, b = np.meshgrid(np.exp(u), np.exp(v), indexing="ij")
-        keep = w > 0  # weights that underflowed add nothing
-        log_pmf = stats.betabinom.logpmf(successes, trials, a[keep], b[keep])
-        # Weights as logs: logsumexp's own scaling by b overflows for weights near 1e-308.
-        return float(special.logsumexp(log_pmf + np.log(w[keep])))
+        keep = w > 0
+        return np.log(w[keep]), stats.betabinom.logpmf(successes, trials, a[keep], b[keep])
 
     def log_predictive_without(self, i: int) -> float | None:
         """``log p(y_i | y_-i)`` for group ``i``, from this grid, when the grid suits it.
@@ -446,13 +453,11 @@ class HierarchicalPosterior:
             the grid's edge or have fewer than half the grid's effective points, and a grid of
             its own is needed (:func:`leave_one_group_out` then builds one).
         """
-        u, v, w, _ = self._ab_grid
-        a, b = np.meshgrid(np.exp(u), np.exp(v), indexing="ij")
-        keep = w > 0
-        log_like = stats.betabinom.logpmf(self.successes[i], self.trials[i], a[keep], b[keep])
-        log_ratio = np.log(w[keep]) - log_like
+        w = self._ab_grid[2]
+        log_w, log_like = self._grid_log_pmf(self.trials[i], self.successes[i])
+        log_ratio = log_w - log_like
         divided = np.zeros_like(w)
-        divided[keep] = np.exp(log_ratio - log_ratio.max())
+        divided[w > 0] = np.exp(log_ratio - log_ratio.max())
         divided /= divided.sum()
         edge = divided[0].sum() + divided[-1].sum() + divided[:, 0].sum() + divided[:, -1].sum()
         if edge > 1e-9 or np.sum(w**2) / np.sum(divided**2) < 0.5:
