@@ -68,7 +68,8 @@ dot: ## Make sure Graphviz's `dot` program is installed
 test: $(INSTALLED) | dot ## Run the whole test suite (package tests and nbval on every notebook)
 	$(PY) -m pytest
 
-# Benchmarks (never part of `make test`): BENCH=collection, samplers or scale for just one.
+# Benchmarks (never part of `make test`): BENCH=collection, samplers or scale for just one;
+# BENCH=groups runs the whole collection on 1,000 and 10,000 synthetic groups (~20 minutes).
 BENCH ?= collection samplers scale
 bench: $(INSTALLED) | dot ## Run the benchmarks and write benchmarks/RESULTS.md (several minutes)
 	@for b in $(BENCH); do echo "== $$b"; (cd benchmarks && ../$(PY) $$b.py) || exit 1; done

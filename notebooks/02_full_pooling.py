@@ -38,6 +38,7 @@ CHAINS = 4
 TARGET_ACCEPT = 0.8  # PyMC's default, as in the reference analysis
 REFIT_DRAWS = 1000  # leave-one-out refits (for notebook 4): draws per chain
 REFIT_TUNE = 1000  # ... and tuning steps per chain
+REFIT_GROUPS = 12  # most groups refitted (past 12: the extremes of the plots); 0: none
 SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS
 
 # %%
@@ -184,12 +185,12 @@ show_figure(fig, STEM, "exact")
 # As in the first notebook: the compiled model refitted with each vehicle's counts set to 0,
 # and the log predictive probability of the left-out vehicle's record, with its Monte Carlo
 # standard error and Pareto $k$ (past 12 groups, for the 6 lowest and 6 highest observed
-# rates only).
+# rates only; `REFIT_GROUPS` sets how many).
 
 # %%
 refits = refit_without_each_group(
     full_pooling_sampler, groups, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
-    target_accept=TARGET_ACCEPT, only=plots.select_groups(groups),
+    target_accept=TARGET_ACCEPT, only=plots.select_groups(groups, REFIT_GROUPS),
 )  # fmt: skip
 lovo = loo_table(refits, groups, lambda post, i, n, y: stats.binom.logpmf(y, n, post["theta"]))
 save_idata(lovo.to_xarray(), f"{STEM}_refits")

@@ -48,6 +48,7 @@ TARGET_ACCEPT = 0.98  # the model as written, as in the reference analysis
 MARGINAL_TARGET_ACCEPT = 0.8  # PyMC's default, for the model with theta integrated out
 REFIT_DRAWS = 1000  # leave-one-out refits (for notebook 4): draws per chain
 REFIT_TUNE = 1000  # ... and tuning steps per chain
+REFIT_GROUPS = 12  # most groups refitted (past 12: the extremes of the plots); 0: none
 SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS
 
 # %%
@@ -420,12 +421,12 @@ show_figure(fig, STEM, "exact")
 # As in the first two notebooks: the compiled model with $\theta$ integrated out, refitted with
 # each vehicle's counts set to 0, and the log predictive probability of the left-out vehicle's
 # record, now a beta-binomial probability, with its Monte Carlo standard error and Pareto $k$
-# (past 12 groups, for the 12 groups of the plots).
+# (past 12 groups, for the 12 groups of the plots; `REFIT_GROUPS` sets how many).
 
 # %%
 refits = refit_without_each_group(
     marginal_sampler, groups, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
-    target_accept=MARGINAL_TARGET_ACCEPT, only=shown,
+    target_accept=MARGINAL_TARGET_ACCEPT, only=plots.select_groups(groups, REFIT_GROUPS),
 )  # fmt: skip
 lovo = loo_table(
     refits, groups,

@@ -100,30 +100,35 @@ note = plots.selection_note(groups, shown)
 colours = {"no pooling": "C0", "full pooling": "C2", "hierarchical": "C3"}
 offsets = {"no pooling": 0.93, "full pooling": 1.0, "hierarchical": 1.07}
 fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+dense = len(groups) > 1000  # then smaller, fainter dots for the groups not listed
 for name, draws in theta.items():
     # Every group's mean; the 94% HDI for the listed groups (all of them, up to 12).
     mean = draws.mean(("chain", "draw")).to_numpy()
     hdi = az.hdi(draws.isel({labels.group: shown}), hdi_prob=0.94)["theta"].to_numpy()
     x = trials * offsets[name]
-    if len(shown) < len(groups):
-        ax.plot(x, mean, ".", ms=4, alpha=0.4, color=colours[name])
+    if len(shown) < len(groups):  # the other groups' means as small dots, under the rest
+        ax.plot(x, mean, ".", ms=2 if dense else 4, alpha=0.2 if dense else 0.4,
+                color=colours[name], zorder=1)  # fmt: skip
     ax.errorbar(x[shown], mean[shown], yerr=[mean[shown] - hdi[:, 0], hdi[:, 1] - mean[shown]],
                 fmt="o", capsize=3, color=colours[name], label=f"{name} (mean, 94% HDI)")
-ax.plot(trials, observed_rate, "kx", ms=9 if len(shown) == len(groups) else 5, mew=2,
-        label="observed rate")  # fmt: skip
+if len(groups) <= plots.MAX_PANELS:
+    ax.plot(trials, observed_rate, "kx", ms=9, mew=2, label="observed rate")
+else:
+    ax.plot(trials, observed_rate, "k.", ms=2 if dense else 4, alpha=0.6, label="observed rate",
+            zorder=1.5)  # fmt: skip
 ax.axhline(float(mu.mean()), color=colours["hierarchical"], ls="--", lw=1,
            label=f"population mean mu = {float(mu.mean()):.2f}")
 # Names for every group while they fit; past plots.MAX_PANELS, for the three lowest and three
 # highest observed rates only (the title says so).
 named = shown if len(groups) <= plots.MAX_PANELS else plots.select_groups(groups, 6)
-for i in named:
-    ax.annotate(groups.index[i], (trials[i], observed_rate[i]),
-                textcoords="offset points", xytext=(8, -14), fontsize=9)
+plots.label_points(ax, trials, observed_rate, groups.index, named,
+                   stack=len(groups) > plots.MAX_PANELS)  # fmt: skip
 ax.set_xscale("log")
 title = f"Shrinkage: estimates of each {labels.group}'s success probability"
 if len(named) < len(groups):
     k = len(shown) // 2
-    title += f"\n(of {len(groups)}: 94% HDIs for the {k} lowest and {k} highest rates; 3 + 3 named)"
+    title += (f"\n(of {len(groups):,}: 94% HDIs for the {k} lowest and {k} highest rates; "
+              "3 + 3 named)")
 ax.set(xlabel=f"{labels.trials} (log scale)", ylabel="success probability", title=title)
 ax.legend(loc="lower right", fontsize=9)
 show_figure(fig, STEM, "shrinkage")

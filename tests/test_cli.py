@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import nbformat
 import numpy as np
 import pytest
 import xarray as xr
@@ -117,3 +118,34 @@ def test_many_groups_run_lists_the_extremes_and_refits_only_those(tmp_path):
         assert image.height <= 12 * 1.8 * 100 + 50
     text = (out / "04_model_comparison.ipynb").read_text()
     assert "P(site 07 is the most reliable)" not in text  # not listed: no trials
+
+
+def test_advice_names_quicker_settings_only_for_very_many_groups():
+    from pooling.run import MANY_GROUPS, QUICK_SETTINGS, advice
+
+    assert advice(MANY_GROUPS, {}) is None
+    note = advice(10_000, {})
+    assert note.startswith("note: 10,000 groups") and "\n" not in note
+    for name, value in QUICK_SETTINGS.items():
+        assert f"-p {name} {value}" in note
+    assert advice(10_000, {"DRAWS": 2000}) is None  # the user chose settings already
+
+
+def test_run_without_refits_leaves_the_refit_columns_empty(tmp_path):
+    # REFIT_GROUPS 0 (for data with thousands of groups): no refits, and notebook 4 compares
+    # the models by PSIS-LOO and the exact values alone.
+    out = tmp_path / "out"
+    proc = pooling_run("--out", out, "-p", "REFIT_GROUPS", "0")
+    stdout, stderr = proc.communicate(timeout=900)
+    assert proc.returncode == 0, stderr
+    for stem in ("01_no_pooling", "02_full_pooling", "03_hierarchical"):
+        refits = xr.open_dataset(out / "results" / f"{stem}_refits.nc")
+        assert refits.sizes["vehicle"] == 0 and {"elpd", "se", "k"} <= set(refits.data_vars)
+    for notebook in sorted(out.glob("*.ipynb")):
+        assert lint.execution_problems(notebook) == []
+    totals = [
+        cell.outputs[0]["data"]["text/plain"]
+        for cell in nbformat.read(out / "04_model_comparison.ipynb", as_version=4).cells
+        if cell.source.startswith("# A total needs every group")
+    ]
+    assert totals and "NaN" in totals[0] and "hierarchical" in totals[0]

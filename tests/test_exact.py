@@ -75,11 +75,19 @@ def test_group_with_zero_trials_equals_a_new_group(hier, groups):
     np.testing.assert_allclose(table.loc["mu"], hier.summary().loc["mu"], atol=1e-10)
 
 
-def test_identical_groups_are_folded_without_changing_the_answer():
-    folded = exact.HierarchicalPosterior(frame([5, 5, 9], [2, 2, 9]))
-    assert len(folded._n) == 2
-    single = exact.HierarchicalPosterior(frame([5, 9, 5], [2, 9, 2]))
-    np.testing.assert_allclose(folded.summary().loc["mu"], single.summary().loc["mu"])
+def test_log_density_is_prior_times_every_groups_beta_binomial_likelihood():
+    # Groups with repeated counts share their terms; the density must still count every group.
+    trials, successes = [5, 5, 9, 0, 40, 5], [2, 2, 9, 0, 31, 4]
+    hier = exact.HierarchicalPosterior(frame(trials, successes))
+    assert [len(k) for k, _ in hier._rising] == [4, 3, 3]  # distinct non-zero y, n - y, n
+    log_a, log_b = np.meshgrid(np.linspace(-6, 5, 25), np.linspace(-6, 5, 25))
+    a, b = np.exp(log_a), np.exp(log_b)
+    direct = stats.halfnorm.logpdf(a, scale=10) + stats.halfnorm.logpdf(b, scale=10)
+    direct += log_a + log_b  # Jacobian of the log transform
+    for n, y in zip(trials, successes, strict=True):
+        direct += stats.betabinom.logpmf(y, n, a, b)
+    offset = hier.log_density(log_a, log_b) - direct  # the constants left out
+    np.testing.assert_allclose(offset, offset.flat[0], atol=1e-9)
 
 
 def test_grid_is_fine_enough(groups, hier):

@@ -160,6 +160,12 @@ def refine_maximum(pdf, grid: np.ndarray, xatol: float = 1e-9) -> float:
     return float(res.x)
 
 
+def _tally(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct non-zero values and how often each occurs."""
+    distinct, counts = np.unique(values[values != 0], return_counts=True)
+    return distinct, counts.astype(float)
+
+
 def _mixture_quantile(q: float, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
     """Quantile of the mixture ``sum_k w_k Beta(a_k, b_k)``."""
     return optimize.brentq(lambda t: w @ special.betainc(a, b, t) - q, 0.0, 1.0, xtol=1e-12)
@@ -172,7 +178,7 @@ class HierarchicalPosterior:
     ----------
     groups : pandas.DataFrame
         Indexed by group name with columns ``trials`` and ``successes``. Any number of groups;
-        groups with identical ``(trials, successes)`` are folded into one weighted term.
+        groups with identical counts share their likelihood terms (see :meth:`log_density`).
     sigma : float, optional
         Scale of the ``HalfNormal`` priors on ``alpha`` and ``beta``.
     n_grid : int, optional
@@ -192,10 +198,11 @@ class HierarchicalPosterior:
         self.names = list(groups.index)
         self.trials = groups["trials"].to_numpy(dtype=float)
         self.successes = groups["successes"].to_numpy(dtype=float)
-        pairs, counts = np.unique(
-            np.column_stack([self.trials, self.successes]), axis=0, return_counts=True
-        )
-        self._n, self._y, self._count = pairs[:, 0], pairs[:, 1], counts.astype(float)
+        # The likelihood is a sum of log rising factorials, log Gamma(x + k) - log Gamma(x), for
+        # x = alpha (k = y), beta (k = n - y) and alpha + beta (k = n): each distinct k once,
+        # weighted by how often it occurs (k = 0 adds nothing).
+        n, y = self.trials, self.successes
+        self._rising = [_tally(k) for k in (y, n - y, n)]
         self.sigma = float(sigma)
         self.n_grid = int(n_grid)
 
@@ -219,16 +226,10 @@ class HierarchicalPosterior:
         out = -(a**2 + b**2) / (2 * self.sigma**2) + log_a + log_b
         # log B(a + y, b + n - y) - log B(a, b) as three log rising factorials: betaln itself
         # loses all precision when a or b is tiny, far out in the grid's corners.
-        ga, gb, gab = special.gammaln(a), special.gammaln(b), special.gammaln(a + b)
-        for n, y, count in zip(self._n, self._y, self._count, strict=True):
-            out = out + count * (
-                special.gammaln(a + y)
-                - ga
-                + special.gammaln(b + (n - y))
-                - gb
-                - special.gammaln(a + b + n)
-                + gab
-            )
+        for x, sign, (steps, counts) in zip((a, b, a + b), (1, 1, -1), self._rising, strict=True):
+            log_gamma_x = special.gammaln(x)
+            for k, count in zip(steps, counts, strict=True):
+                out = out + sign * count * (special.gammaln(x + k) - log_gamma_x)
         return out
 
     def _grid(self, to_log_ab, box: tuple[float, float, float, float]):

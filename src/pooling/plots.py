@@ -68,11 +68,41 @@ def selection_note(groups, shown: np.ndarray) -> str:
     """
     if len(shown) == len(groups):
         return ""
-    of = f"of {len(groups)} {groups.attrs['labels'].group} groups"
+    of = f"of {len(groups):,} {groups.attrs['labels'].group} groups"
     if (groups["trials"].to_numpy() > 0).sum() <= len(shown):  # see select_groups
         return f"\n({len(shown)} {of}: those with trials first)"
     half = len(shown) // 2
     return f"\n(the {half} lowest and {half} highest observed rates {of})"
+
+
+def label_points(ax, x, y, names, positions, stack: bool = False) -> None:
+    """Write group names beside their points; points at the same place share one label.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    x, y : numpy.ndarray
+        Every group's coordinates.
+    names : sequence of str
+        Every group's name.
+    positions : array_like of int
+        The groups to name.
+    stack : bool, optional
+        Keep labels of nearby points apart: labels of points in the lower half of the axes
+        are stacked upwards, those in the upper half downwards, one line per label.
+    """
+    at = {}
+    for i in positions:
+        at.setdefault((x[i], y[i]), []).append(names[i])
+    low, high = 0, 0
+    for (xi, yi), here in sorted(at.items(), key=lambda item: (item[0][0], item[0][1])):
+        dy = -14
+        if stack and yi < 0.5:
+            dy, low = 4 + 11 * low, low + 1
+        elif stack:
+            dy, high = -14 - 11 * high, high + 1
+        ax.annotate(", ".join(here), (xi, yi), textcoords="offset points", xytext=(8, dy),
+                    fontsize=9)  # fmt: skip
 
 
 def _subset(idata, groups, var_names):

@@ -108,7 +108,7 @@ def loo_table(fits: dict, groups: pd.DataFrame, log_likelihood: Callable) -> pd.
     -------
     pandas.DataFrame
         Columns ``elpd``, ``se`` and ``k`` (see :func:`log_predictive`) for each group that
-        was refitted.
+        was refitted (none when no group was).
     """
     rows = {}
     for i, (name, row) in enumerate(groups.iterrows()):
@@ -116,4 +116,5 @@ def loo_table(fits: dict, groups: pd.DataFrame, log_likelihood: Callable) -> pd.
             continue
         log_p = log_likelihood(fits[name], i, int(row["trials"]), int(row["successes"]))
         rows[name] = log_predictive(log_p)
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(groups.index.name)
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=["elpd", "se", "k"])
+    return table.rename_axis(groups.index.name)

@@ -48,6 +48,40 @@ class ParameterError(ValueError):
     """A notebook parameter that no notebook declares."""
 
 
+#: Past this many groups, a run at the notebooks' default settings takes hours (see README).
+MANY_GROUPS = 2000
+#: Settings that keep a run on that many groups short; see :func:`advice`.
+QUICK_SETTINGS = {"DRAWS": 2000, "TUNE": 1000, "REFIT_GROUPS": 0}
+
+
+def advice(n_groups: int, parameters: dict) -> str | None:
+    """A note on run time for data with very many groups, when the settings are the defaults.
+
+    The no-pooling and as-written hierarchical models sample one rate per group, and every
+    leave-one-out refit samples them all again, so time grows with groups times draws.
+
+    Parameters
+    ----------
+    n_groups : int
+        Groups in the data.
+    parameters : dict
+        The notebook parameters given on the command line.
+
+    Returns
+    -------
+    str or None
+        One line naming quicker settings, or ``None`` when there are at most
+        :data:`MANY_GROUPS` groups or any of those settings was given.
+    """
+    if n_groups <= MANY_GROUPS or set(QUICK_SETTINGS) & set(parameters):
+        return None
+    flags = " ".join(f"-p {name} {value}" for name, value in QUICK_SETTINGS.items())
+    return (
+        f"note: {n_groups:,} groups: at the notebooks' default draws and refits this run takes "
+        f"hours; {flags} is much quicker (README, Many groups)"
+    )
+
+
 def normalise(nb) -> None:
     """Remove what changes from run to run without changing the content.
 
@@ -321,7 +355,7 @@ def run_collection(
     from pooling.data import load_groups
 
     data, out = Path(data).resolve(), Path(out).resolve()
-    load_groups(data, **labels)  # fail on bad input before any model is compiled
+    groups = load_groups(data, **labels)  # fail on bad input before any model is compiled
     known = set().union(*(declared_parameters(source) for source in sources()))
     unknown = sorted(set(parameters or {}) - known)
     if unknown:
@@ -329,6 +363,9 @@ def run_collection(
             f"unknown notebook parameter {', '.join(unknown)}; the notebooks' parameters are "
             f"{', '.join(sorted(known))}"
         )
+    note = advice(len(groups), parameters or {})
+    if note:
+        print(note, flush=True)
     params = {
         "DATA": str(data),
         "GROUP": labels["group"],

@@ -1,0 +1,116 @@
+"""The whole collection on synthetic data with many groups: time, memory and output size.
+
+For each size, a seeded synthetic CSV (trials log-uniform up to 3,000, about 1 group in 10
+without trials, rates drawn from Beta(8, 2)) goes through ``python -m pooling run`` with the
+settings that the run itself suggests past ``pooling.run.MANY_GROUPS`` groups
+(``pooling.run.QUICK_SETTINGS``). Reports the wall time of the whole run, the peak memory of
+its processes (the sum of their proportional set sizes, sampled every 2 s, so pages that the
+forked kernels share count once) and the size of what it wrote. Writes the ``groups`` section
+of RESULTS.md. Not part of the default ``make bench`` (10,000 groups take a quarter of an
+hour): ``make bench BENCH=groups``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+from common import ROOT, write_section
+
+from pooling.run import QUICK_SETTINGS
+
+
+def synthetic_csv(n_groups: int, seed: int, path: Path) -> int:
+    """Write the synthetic CSV; return its number of distinct (trials, successes) records."""
+    rng = np.random.default_rng(seed)
+    trials = np.floor(np.exp(rng.uniform(0, np.log(3000), n_groups))).astype(int) - 1
+    trials[rng.random(n_groups) < 0.01] = 0
+    successes = rng.binomial(trials, rng.beta(8, 2, n_groups))
+    frame = pd.DataFrame(
+        {"hospital": [f"H{i:05d}" for i in range(n_groups)], "cases": trials,
+         "recoveries": successes}
+    )  # fmt: skip
+    frame.to_csv(path, index=False)
+    return len(frame[["cases", "recoveries"]].drop_duplicates())
+
+
+class PeakMemory:
+    """Largest total proportional set size of a process and its descendants, while running."""
+
+    def __init__(self, pid: int, every: float = 2.0):
+        self.peak, self._process, self._every = 0, psutil.Process(pid), every
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(self._every):
+            total = 0
+            for process in [self._process, *self._process.children(recursive=True)]:
+                try:
+                    total += process.memory_full_info().pss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass  # ended between listing and reading: its memory is gone
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        return self.peak
+
+
+def run(csv: Path, out: Path) -> dict[str, float]:
+    """Run the collection on ``csv`` into ``out``; wall time, peak memory, output size."""
+    settings = [arg for name, value in QUICK_SETTINGS.items() for arg in ("-p", name, value)]
+    command = [
+        sys.executable, "-m", "pooling", "run", "--data", csv, "--group", "hospital",
+        "--trials", "cases", "--successes", "recoveries", "--out", out, *settings,
+    ]  # fmt: skip
+    start = time.perf_counter()
+    process = psutil.Popen([str(arg) for arg in command], cwd=ROOT)
+    memory = PeakMemory(process.pid)
+    status = process.wait()
+    seconds, peak = time.perf_counter() - start, memory.stop()
+    if status != 0:
+        raise SystemExit(f"groups: the run on {csv.name} failed (exit status {status})")
+    written = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())
+    return {"seconds": seconds, "peak": peak, "written": written}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--seed", type=int, default=2)
+    args = parser.parse_args(argv)
+    rows = []
+    for n_groups in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="groups-bench-") as scratch:
+            csv = Path(scratch) / f"groups_{n_groups}.csv"
+            distinct = synthetic_csv(n_groups, args.seed, csv)
+            result = run(csv, Path(scratch) / "out")
+        print(f"{n_groups} groups: {result}", flush=True)
+        rows.append(
+            f"| {n_groups:,} | {distinct:,} | {result['seconds'] / 60:.1f} | "
+            f"{result['peak'] / 2**30:.1f} | {result['written'] / 2**30:.2f} |"
+        )
+    flags = " ".join(f"-p {name} {value}" for name, value in QUICK_SETTINGS.items())
+    write_section(
+        "groups",
+        "## The whole collection with many groups\n\n"
+        f"`python -m pooling run ... {flags}` on synthetic data (seed {args.seed}; see "
+        "`benchmarks/groups.py`): all four notebooks with their checks.\n\n"
+        "| groups | distinct records | minutes | peak memory GiB | written GiB |\n"
+        "|---:|---:|---:|---:|---:|\n" + "\n".join(rows),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
