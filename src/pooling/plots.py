@@ -88,8 +88,8 @@ def label_points(ax, x, y, names, positions, stack: bool = False) -> None:
     positions : array_like of int
         The groups to name.
     stack : bool, optional
-        Keep labels of nearby points apart: labels of points in the lower half of the axes
-        are stacked upwards, those in the upper half downwards, one line per label.
+        Keep labels of nearby points apart: labels of points below 0.5 (rates near 0) are
+        stacked upwards and the others downwards, a line apart, in order of ``x``.
     """
     at = {}
     for i in positions:
