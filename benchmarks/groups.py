@@ -6,8 +6,8 @@ settings that the run itself suggests past ``pooling.run.MANY_GROUPS`` groups
 (``pooling.run.QUICK_SETTINGS``). Reports the wall time of the whole run, the peak memory of
 its processes (the sum of their proportional set sizes, sampled every 2 s, so pages that the
 forked kernels share count once) and the size of what it wrote. Writes the ``groups`` section
-of RESULTS.md. Not part of the default ``make bench`` (10,000 groups take a quarter of an
-hour): ``make bench BENCH=groups``.
+of RESULTS.md. Not part of the default ``make bench`` (10,000 groups take about 20
+minutes here): ``make bench BENCH=groups``.
 """
 
 from __future__ import annotations
