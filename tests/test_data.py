@@ -23,7 +23,9 @@ def test_shipped_file_loads_with_reference_counts():
     assert groups.attrs["labels"].trials == "launches"
 
 
-@pytest.mark.parametrize("name", ["spacex_launches.csv", "rat_tumours.csv"])
+@pytest.mark.parametrize(
+    "name", ["spacex_launches.csv", "rat_tumours.csv", "baseball_hits.csv", "surgical_mortality.csv"]
+)
 def test_shipped_files_match_the_checksums_in_the_readme(name):
     readme = (DATA_DIR / "README.md").read_text(encoding="utf-8")
     listed = re.search(rf"{re.escape(name)}`?\s*\|\s*`?([0-9a-f]{{64}})", readme)
@@ -39,10 +41,21 @@ def test_worked_example_loads():
     assert groups.loc["experiment 71"].tolist() == [14, 4]
 
 
+def test_baseball_and_surgical_tables_load_with_their_totals():
+    baseball = load_groups(DATA_DIR / "baseball_hits.csv", group="player", trials="at_bats",
+                           successes="hits")  # fmt: skip
+    assert len(baseball) == 18 and set(baseball["trials"]) == {45}
+    assert baseball["successes"].sum() == 215
+    assert baseball.loc["Roberto Clemente", "successes"] == 18
+    surgical = load_groups(DATA_DIR / "surgical_mortality.csv", group="hospital",
+                           trials="operations", successes="deaths")  # fmt: skip
+    assert (len(surgical), surgical["trials"].sum(), surgical["successes"].sum()) == (12, 2814, 208)
+
+
 BAD = {
     "fractional count": (HEADER + "A,5,2\nB,5,2.5\n", "line 3", "'2.5' is not a whole number"),
     "text count": (HEADER + "A,5,2\nB,five,2\n", "line 3", "'five' is not a whole number"),
-    "negative count": (HEADER + "A,5,2\nB,-5,0\n", "line 3", "is negative"),
+    "negative count": (HEADER + "A,5,2\nB,-5,0\n", "line 3", "'launches' value -5 is negative"),
     "successes above trials": (
         HEADER + "A,5,2\nB,5,7\n",
         "line 3",
@@ -51,7 +64,10 @@ BAD = {
     "duplicate names": (HEADER + "A,5,2\nB,4,1\nA,5,3\n", "line 4", "'A' appears more than once"),
     "missing value": (HEADER + "A,5,2\nB,,3\n", "line 3", "'launches' is empty"),
     "short row": (HEADER + "A,5,2\nB,5\n", "line 3", "'successes' is empty"),
-    "ragged row": (HEADER + "A,5,2\nB,5,3,4\n", "line 3", "ragged row"),
+    "ragged row": (HEADER + "A,5,2\nB,5,3,4\n", "line 3", "4 fields, more than the header's 3"),
+    "extra field in every row": (
+        HEADER + "A,5,2,1\nB,5,3,4\n", "line 2", "4 fields, more than the header's 3"
+    ),
     "one group": (HEADER + "A,5,2\n", "1 group found", "at least 2"),
     "header only": (HEADER, "0 groups found", "at least 2"),
     "empty file": ("", "the file is empty", "add a header"),

@@ -111,8 +111,29 @@ def _first_failure(err: SchemaErrors, frame: pd.DataFrame, path: Path, labels: L
     elif check == "not_nullable":
         problem = f"column {case['column']!r} is empty"
     else:
-        problem = f"column {case['column']!r} value {case['failure_case']!r} {check}"
+        value = case["failure_case"]
+        # Counts as plain numbers (-1, not np.int64(-1)); text quoted, so that spaces show.
+        shown = repr(value) if isinstance(value, str) else str(value)
+        problem = f"column {case['column']!r} value {shown} {check}"
     return f"{path}: {where}: {problem}{extra}; fix: {_FIXES.get(check, 'correct the value')}"
+
+
+def _check_field_counts(path: Path, text: str) -> None:
+    """No row may have more fields than the header.
+
+    pandas would take a row with more fields for one with an index column (and so shift every
+    value one column along, or report a column as empty), so the count is checked first. A
+    row with fewer fields is left to the schema, which names its empty column.
+    """
+    reader = csv.reader(text.splitlines(keepends=True))
+    header = next(reader, [])
+    for row in reader:
+        if len(row) > len(header):
+            raise DataError(
+                f"{path}: line {reader.line_num}: {len(row)} fields, more than the header's "
+                f"{len(header)}; fix: give every row the header's number of fields (quote a "
+                "name that contains a comma)"
+            )
 
 
 def _read_text(path: Path) -> pd.DataFrame:
@@ -133,6 +154,7 @@ def _read_text(path: Path) -> pd.DataFrame:
         ) from None
     if not raw.strip():
         raise DataError(f"{path}: the file is empty; fix: add a header and one row per group")
+    _check_field_counts(path, raw.decode("utf-8-sig"))
     try:
         return pd.read_csv(
             path,
