@@ -8,7 +8,9 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 INSTALLED := $(VENV)/.installed
 
-SOURCES := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
+# Notebooks run only on demand (see `make calibration`), never by `make`.
+ON_DEMAND := notebooks/05_calibration.py
+SOURCES := $(filter-out $(ON_DEMAND),$(sort $(wildcard notebooks/[0-9][0-9]_*.py)))
 # Notebooks executed at the same time (independent ones run in parallel, each in a kernel
 # forked from one warm process: see src/pooling/kernels.py).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -22,7 +24,7 @@ SUCCESSES ?= successes
 # Further options for `python -m pooling run`, e.g. RUN_ARGS="-p MARGINAL_TARGET_ACCEPT 0.95"
 RUN_ARGS ?=
 
-.PHONY: all notebooks own-data test lint bench help clean clean-cache venv dot
+.PHONY: all notebooks calibration own-data test lint bench help clean clean-cache venv dot
 
 ifneq ($(OUT),)
 all: own-data ## Execute every notebook in place and write every figure (only what changed)
@@ -38,6 +40,10 @@ endif
 # --changed`, so that all of them run in one process: with nothing changed it runs nothing.
 notebooks: $(INSTALLED) | dot ## Same as `make`
 	@$(PY) -m pooling.run --changed --jobs $(JOBS) $(SOURCES)
+	@$(PY) -m pooling.run --report-stale $(ON_DEMAND)
+
+calibration: $(INSTALLED) | dot ## Simulation-based calibration of the three models (notebook 05, ~6 min)
+	$(PY) -m pooling.run $(ON_DEMAND)
 
 $(INSTALLED): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed: set PYTHON=/path/to/python3.11"' \
@@ -69,7 +75,9 @@ test: $(INSTALLED) | dot ## Run the whole test suite (package tests and nbval on
 	$(PY) -m pytest
 
 # Benchmarks (never part of `make test`): BENCH=collection, samplers or scale for just one;
-# BENCH=groups runs the whole collection on 1,000 and 10,000 synthetic groups (~20 minutes).
+# BENCH=groups runs the whole collection on 1,000 and 10,000 synthetic groups (~20 minutes);
+# BENCH=coordinates the hierarchical fit's coordinates across data (~10 minutes);
+# BENCH=calibration notebook 05 at 1000 replicates (~6 minutes).
 BENCH ?= collection samplers scale
 bench: $(INSTALLED) | dot ## Run the benchmarks and write benchmarks/RESULTS.md (several minutes)
 	@for b in $(BENCH); do echo "== $$b"; (cd benchmarks && ../$(PY) $$b.py) || exit 1; done

@@ -16,6 +16,9 @@ from pathlib import Path
 from pooling.paths import FIGURES_ENV, RESULTS_ENV, ROOT
 
 _GUARDED = ("figures", "results", "notebooks", "data")
+# nbval would re-run the calibration notebook's 1000 replicates per model; the tests run a
+# reduced, seeded version instead (tests/test_calibration.py).
+collect_ignore = ["notebooks/05_calibration.ipynb"]
 
 
 def _snapshot() -> dict[str, str]:

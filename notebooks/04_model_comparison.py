@@ -34,6 +34,7 @@ DATA = None  # path of a groups CSV; None means the shipped data/spacex_launches
 GROUP = "vehicle"  # the CSV's column of group names
 TRIALS = "launches"  # ... of trials
 SUCCESSES = "successes"  # ... of successes
+PRIOR_SCALE = 10.0  # scale of the hierarchical model's HalfNormal hyperpriors (as in notebook 3)
 
 # %%
 import warnings
@@ -208,7 +209,7 @@ lovo = {name: load_table(f"{stem}_refits") for name, stem in MODELS.items()}
 
 # %%
 # NBVAL_CHECK_OUTPUT
-lovo_exact = exact.leave_one_group_out(groups, only=shown)
+lovo_exact = exact.leave_one_group_out(groups, only=shown, sigma=PRIOR_SCALE)
 lovo_exact = lovo_exact.rename(columns=lambda c: c.replace("_", " "))
 lovo_exact.round(3)
 
@@ -302,8 +303,8 @@ event_table.round(3)
 # %%
 # 20,000 draws of the hyperpriors and of one theta, in one vectorised call
 # (pm.sample_prior_predictive on a model would evaluate it once per draw).
-alpha = pm.HalfNormal.dist(sigma=10, size=20_000)
-beta = pm.HalfNormal.dist(sigma=10, size=20_000)
+alpha = pm.HalfNormal.dist(sigma=PRIOR_SCALE, size=20_000)
+beta = pm.HalfNormal.dist(sigma=PRIOR_SCALE, size=20_000)
 theta_prior = pm.Beta.dist(alpha=alpha, beta=beta)
 prior = dict(zip(["mu", "theta", "kappa"],
                  pm.draw([alpha / (alpha + beta), theta_prior, alpha + beta], random_seed=SEED),

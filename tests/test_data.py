@@ -24,7 +24,8 @@ def test_shipped_file_loads_with_reference_counts():
 
 
 @pytest.mark.parametrize(
-    "name", ["spacex_launches.csv", "rat_tumours.csv", "baseball_hits.csv", "surgical_mortality.csv"]
+    "name",
+    ["spacex_launches.csv", "rat_tumours.csv", "baseball_hits.csv", "surgical_mortality.csv"],
 )
 def test_shipped_files_match_the_checksums_in_the_readme(name):
     readme = (DATA_DIR / "README.md").read_text(encoding="utf-8")
@@ -66,7 +67,9 @@ BAD = {
     "short row": (HEADER + "A,5,2\nB,5\n", "line 3", "'successes' is empty"),
     "ragged row": (HEADER + "A,5,2\nB,5,3,4\n", "line 3", "4 fields, more than the header's 3"),
     "extra field in every row": (
-        HEADER + "A,5,2,1\nB,5,3,4\n", "line 2", "4 fields, more than the header's 3"
+        HEADER + "A,5,2,1\nB,5,3,4\n",
+        "line 2",
+        "4 fields, more than the header's 3",
     ),
     "one group": (HEADER + "A,5,2\n", "1 group found", "at least 2"),
     "header only": (HEADER, "0 groups found", "at least 2"),

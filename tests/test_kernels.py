@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -9,7 +10,7 @@ import pytest
 
 from pooling.kernels import KernelServer
 from pooling.paths import NOTEBOOKS_DIR
-from pooling.run import NEEDS, changed, execute, run_all
+from pooling.run import NEEDS, ON_DEMAND, changed, execute, input_digest, run_all, sources
 
 # Small runs of the full-pooling notebook: the cheapest one that samples and plots.
 SOURCE = NOTEBOOKS_DIR / "02_full_pooling.py"
@@ -68,7 +69,7 @@ def collection(tmp_path, monkeypatch):
     monkeypatch.setenv("POOLING_RESULTS_DIR", str(results))
     later = time.time() + 1000  # newer than the data, the package and the environment
     sources = []
-    for original in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py")):
+    for original in sources():  # the on-demand notebooks are tested below
         source = tmp_path / original.name
         source.write_text(original.read_text())
         for path in (source, source.with_suffix(".ipynb"), results / f"{source.stem}.nc"):
@@ -97,3 +98,17 @@ def test_missing_results_make_a_notebook_stale(collection):
     (results / f"{sources[1].stem}.nc").unlink()
     assert sources[1] in changed(sources)
     assert sources[0] not in changed(sources)
+
+
+def test_on_demand_notebook_is_stale_by_content_not_by_date(tmp_path):
+    (stem,) = ON_DEMAND
+    source = tmp_path / f"{stem}.py"
+    source.write_text((NOTEBOOKS_DIR / f"{stem}.py").read_text())
+    notebook = source.with_suffix(".ipynb")
+    metadata = {"metadata": {"pooling": {"inputs": input_digest(source)}}}
+    notebook.write_text(json.dumps(metadata))
+    os.utime(notebook, (0, 0))  # older than everything: dates do not count
+    assert changed([source]) == []
+    source.write_text(source.read_text() + "\n# an edit\n")
+    assert changed([source]) == [source]
+    assert source not in sources()  # never run by `make`

@@ -14,9 +14,9 @@ import pytest
 import xarray as xr
 
 from pooling.paths import NOTEBOOKS_DIR
-from pooling.run import NEEDS, execute
+from pooling.run import NEEDS, execute, sources
 
-SOURCES = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py"))
+SOURCES = sources()  # the collection; 05 (calibration) is tested in test_calibration.py
 
 
 def run(source, tmp_path, **parameters):

@@ -10,6 +10,22 @@ from pathlib import Path
 from pooling.data import DEFAULT_COLUMNS, DataError
 from pooling.paths import DEFAULT_DATA
 
+#: What to try when a check fails, by the words of its message.
+NEXT_STEPS = {
+    "divergent": "-p MARGINAL_TARGET_ACCEPT 0.95 (a smaller step size for the hierarchical fit)",
+    "Convergence": "-p DRAWS 10000 -p TUNE 10000 (longer chains)",
+    "Exact-posterior": "-p DRAWS 10000 (more draws), then compare the fit with the exact values",
+}
+
+
+def next_step(err: BaseException) -> str:
+    """The part of the error line that says where to look and what to try next."""
+    partial = getattr(err, "partial", None)
+    look = f"the notebook as far as it ran: {partial}" if partial else "see the output above"
+    detail = f"{getattr(err, 'ename', '')} {getattr(err, 'evalue', None) or err}"
+    tries = [hint for key, hint in NEXT_STEPS.items() if key in detail]
+    return f"{look}; next: {'try ' + tries[0] if tries else 'read the failing cell there'}"
+
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run; see ``python -m pooling run --help``."""
@@ -63,9 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         name = getattr(err, "ename", type(err).__name__)
         detail = (getattr(err, "evalue", None) or str(err)).strip().splitlines()
         where = f" in {err.notebook}" if hasattr(err, "notebook") else ""
+        if getattr(err, "exec_count", None):
+            where += f" (cell [{err.exec_count}])"
         print(
             f"error: run failed{where}, {args.out} is unchanged: "
-            f"{name}: {detail[0] if detail else ''}",
+            f"{name}: {detail[0] if detail else ''}; {next_step(err)}",
             file=sys.stderr,
         )
         return 1

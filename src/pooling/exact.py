@@ -489,7 +489,10 @@ class HierarchicalPosterior:
 
 
 def leave_one_group_out(
-    groups: pd.DataFrame, prior: tuple[float, float] = JEFFREYS, only=None
+    groups: pd.DataFrame,
+    prior: tuple[float, float] = JEFFREYS,
+    only=None,
+    sigma: float = HYPER_SIGMA,
 ) -> pd.DataFrame:
     """Exact leave-one-group-out log predictive densities of the three models.
 
@@ -506,6 +509,8 @@ def leave_one_group_out(
         Beta prior of the no-pooling and full-pooling models.
     only : array_like of int, optional
         Positions of the groups to compute; default every group.
+    sigma : float, optional
+        Scale of the hierarchical model's ``HalfNormal`` priors on ``alpha`` and ``beta``.
 
     Notes
     -----
@@ -522,7 +527,7 @@ def leave_one_group_out(
     """
     rows = {}
     n_all, y_all = groups["trials"].to_numpy(), groups["successes"].to_numpy()
-    full = HierarchicalPosterior(groups) if len(groups) > FEW_GROUPS else None
+    full = HierarchicalPosterior(groups, sigma) if len(groups) > FEW_GROUPS else None
     for i in sorted(range(len(groups)) if only is None else {int(j) for j in only}):
         name = groups.index[i]
         n, y = int(n_all[i]), int(y_all[i])
@@ -534,7 +539,7 @@ def leave_one_group_out(
             others = groups.assign(
                 trials=np.where(rest, n_all, 0), successes=np.where(rest, y_all, 0)
             )
-            hierarchical = HierarchicalPosterior(others).log_predictive(n, y)
+            hierarchical = HierarchicalPosterior(others, sigma).log_predictive(n, y)
         rows[name] = {
             "no_pooling": stats.betabinom.logpmf(y, n, *prior),
             "full_pooling": stats.betabinom.logpmf(y, n, pooled_a, pooled_b),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import hashlib
 import os
 import queue
 import shutil
@@ -98,6 +99,11 @@ def normalise(nb) -> None:
         cell["id"] = f"cell-{i:02d}"
 
 
+def partial_path(output: Path) -> Path:
+    """Where a notebook that failed part-way is kept: ``NN_topic.partial.ipynb`` beside it."""
+    return output.with_name(f"{output.stem}.partial.ipynb")
+
+
 def execute(
     source: str | Path,
     output: str | Path | None = None,
@@ -130,7 +136,8 @@ def execute(
     Raises
     ------
     papermill.PapermillExecutionError
-        When a cell fails; nothing is written then.
+        When a cell fails. ``output`` is not written then; the notebook as far as it ran,
+        with the error, is at ``err.partial`` (:func:`partial_path`).
     """
     import jupytext
     import papermill
@@ -144,16 +151,28 @@ def execute(
     for key, value in ((FIGURES_ENV, figures), (RESULTS_ENV, results)):
         if value is not None:
             env[key] = str(Path(value).resolve())
-    options = {"cwd": str(NOTEBOOKS_DIR), "progress_bar": False, "kernel_name": "python3"}
-    if server is not None:
-        nb = papermill.execute_notebook(
-            nb, None, parameters=parameters or {}, **options,
-            kernel_manager_class=server.kernel_manager(env),
-        )  # fmt: skip
-    else:
-        with _environment(env):  # a fresh kernel inherits this process's environment
-            nb = papermill.execute_notebook(nb, None, parameters=parameters or {}, **options)
+    # papermill writes the notebook there as it stands when a cell fails (and at the end): a
+    # failed run leaves it for the user to read; a successful one removes it.
+    partial = partial_path(output)
+    options = {"cwd": str(NOTEBOOKS_DIR), "progress_bar": False, "kernel_name": "python3",
+               "request_save_on_cell_execute": False}  # fmt: skip
+    try:
+        if server is not None:
+            nb = papermill.execute_notebook(
+                nb, str(partial), parameters=parameters or {}, **options,
+                kernel_manager_class=server.kernel_manager(env),
+            )  # fmt: skip
+        else:
+            with _environment(env):  # a fresh kernel inherits this process's environment
+                nb = papermill.execute_notebook(
+                    nb, str(partial), parameters=parameters or {}, **options
+                )
+    except Exception as err:
+        err.partial = partial if partial.exists() else None
+        raise
+    partial.unlink(missing_ok=True)
     normalise(nb)
+    nb.metadata["pooling"] = {"inputs": input_digest(source)}
     with atomic_path(output) as tmp:
         jupytext.write(nb, tmp, fmt="ipynb")
     return nb
@@ -174,9 +193,18 @@ def _environment(values: dict[str, str]):
                 os.environ[key] = value
 
 
+#: Notebooks run only on demand (``make calibration``), never by ``make`` or an own-data run.
+ON_DEMAND = ("05_calibration",)
+
+
 def sources() -> list[Path]:
-    """The notebook sources, in reading (and execution) order."""
-    return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py"))
+    """The collection's notebook sources, in reading (and execution) order.
+
+    The notebooks of :data:`ON_DEMAND` are left out: they take minutes and do not feed the
+    others.
+    """
+    every = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py"))
+    return [source for source in every if source.stem not in ON_DEMAND]
 
 
 def declared_parameters(source: Path) -> set[str]:
@@ -191,6 +219,32 @@ def declared_parameters(source: Path) -> set[str]:
 NEEDS = {"04_model_comparison": ("01_no_pooling", "02_full_pooling", "03_hierarchical")}
 
 
+def input_digest(source: Path) -> str:
+    """SHA-256 of what an executed notebook depends on: its source, the shipped data, the
+    package's code and the locked environment.
+
+    Recorded in the executed notebook's metadata, it tells whether an on-demand notebook is
+    out of date by content, where modification times say nothing (a fresh clone).
+    """
+    digest = hashlib.sha256()
+    lock = ROOT / "requirements.lock"
+    for path in [source, DEFAULT_DATA, lock, *sorted(PACKAGE_DIR.glob("*.py"))]:
+        if path.exists():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def recorded_digest(notebook: Path) -> str | None:
+    """The :func:`input_digest` an executed notebook was made from, if it records one."""
+    import json
+
+    try:
+        metadata = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError):
+        return None
+    return metadata.get("pooling", {}).get("inputs")
+
+
 def changed(candidates: list[Path]) -> list[Path]:
     """The sources among ``candidates`` whose executed notebook or results are out of date.
 
@@ -201,8 +255,14 @@ def changed(candidates: list[Path]) -> list[Path]:
     older than its source, the shipped data, the package's code, the installed environment or the
     results it reads, or when a notebook it reads is itself out of date (the rules ``make``
     would apply; the Makefile leaves them to this function so that all stale notebooks run in
-    one warm :class:`~pooling.kernels.KernelServer`).
+    one warm :class:`~pooling.kernels.KernelServer`). A notebook of :data:`ON_DEMAND` is out of
+    date when the :func:`input_digest` its ``.ipynb`` records is not the current one.
     """
+    stale_on_demand = [
+        source for source in candidates if source.stem in ON_DEMAND
+        and recorded_digest(source.with_suffix(".ipynb")) != input_digest(source)
+    ]  # fmt: skip
+    candidates = [source for source in candidates if source.stem not in ON_DEMAND]
     common = [DEFAULT_DATA, *PACKAGE_DIR.glob("*.py"), ROOT / ".venv" / ".installed"]
     newest_common = max((f.stat().st_mtime for f in common if f.exists()), default=0.0)
     stale: set[str] = set()
@@ -214,7 +274,7 @@ def changed(candidates: list[Path]) -> list[Path]:
         outdated = any(not f.exists() or f.stat().st_mtime < newest for f in outputs)
         if outdated or stale.intersection(needs):
             stale.add(source.stem)
-    return [source for source in candidates if source.stem in stale]
+    return [source for source in candidates if source.stem in stale] + stale_on_demand
 
 
 def run_all(
@@ -351,6 +411,9 @@ def run_collection(
         When the CSV is invalid; nothing has been compiled or written then.
     ParameterError
         When ``parameters`` names a parameter that no notebook has.
+    Exception
+        A notebook's failure; ``out`` is untouched, and the failed notebook as far as it ran
+        is kept beside it as ``<out>.<stem>.partial.ipynb`` (``err.partial``).
     """
     from pooling.data import load_groups
 
@@ -388,6 +451,14 @@ def run_collection(
                 jobs,
             )
             _publish(staging, out)
+    except Exception as err:
+        # Keep the failed notebook, as far as it ran, beside OUT (never in it).
+        partial = getattr(err, "partial", None)
+        if partial is not None and partial.exists():
+            kept = out.parent / f"{out.name}.{partial.name}"
+            shutil.move(partial, kept)
+            err.partial = kept
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return [out / f"{source.stem}.ipynb" for source in sources()]
@@ -414,6 +485,10 @@ def main(argv: list[str] | None = None) -> int:
         "--changed", action="store_true", help="only the sources whose outputs are out of date"
     )
     parser.add_argument(
+        "--report-stale", action="store_true",
+        help="run nothing: print one line per source whose outputs are out of date",
+    )  # fmt: skip
+    parser.add_argument(
         "-j", "--jobs", type=int, default=os.cpu_count() or 1,
         help="notebooks executed at the same time (default: the number of CPUs)",
     )  # fmt: skip
@@ -429,6 +504,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.output and len(args.sources) > 1:
         parser.error("--output takes a single source")
+    if args.report_stale:
+        for source in changed(args.sources):
+            print(
+                f"{source.with_suffix('.ipynb').name} is out of date: run `make "
+                f"{source.stem.split('_', 1)[1]}` to refresh it (a few minutes)"
+            )
+        return 0
     todo = changed(args.sources) if args.changed else args.sources
     if todo:
         parameters = {name: parse_value(value) for name, value in args.parameter}

@@ -1,0 +1,218 @@
+"""Simulation-based calibration: does a fitting procedure recover what the prior simulated?
+
+Draw parameters from the prior, data from the model given those parameters, and fit the data.
+If the fit is right, the true value is just another draw from the posterior, so its rank among
+``L`` posterior draws is uniform on ``0, ..., L`` for every parameter and every test quantity
+(Talts et al. 2018). The ranks are turned into uniform values on (0, 1) with a random offset
+within each rank (a randomised PIT), and their empirical CDF is compared with the uniform CDF
+inside a simultaneous confidence band (Saeilynoja et al. 2022): the same band that
+``az.plot_ecdf(..., confidence_bands="optimized")`` draws.
+
+References
+----------
+.. [1] Talts, S., Betancourt, M., Simpson, D., Vehtari, A. and Gelman, A. (2018). Validating
+   Bayesian inference algorithms with simulation-based calibration. arXiv:1804.06788.
+.. [2] Saeilynoja, T., Buerkner, P.-C. and Vehtari, A. (2022). Graphical test for discrete
+   uniformity and its applications in goodness-of-fit evaluation and multiple sample
+   comparison. *Statistics and Computing* 32, 32.
+.. [3] Modrak, M., Moon, A. H., Kim, S., Buerkner, P.-C., Huurre, N., Faltejskova, K.,
+   Gelman, A. and Vehtari, A. (2023). Simulation-based calibration checking for Bayesian
+   computation: the choice of test quantities shapes sensitivity. *Bayesian Analysis*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+from arviz.stats.ecdf_utils import ecdf_confidence_band
+from scipy import stats
+
+from pooling.checks import _fail_unless
+
+__all__ = [
+    "BAND_PROB",
+    "EVAL_POINTS",
+    "FAMILY_LEVEL",
+    "assert_calibrated",
+    "band",
+    "pit",
+    "rank",
+    "simulate_ranks",
+    "thin",
+    "uniformity",
+]
+
+#: Probability of the simultaneous band drawn around each ECDF.
+BAND_PROB = 0.95
+#: Chance that a calibrated procedure fails :func:`assert_calibrated` somewhere among all
+#: the quantities it checks at once (Bonferroni over quantities).
+FAMILY_LEVEL = 0.01
+#: Where the ECDFs are compared with the uniform CDF (and plotted).
+EVAL_POINTS = np.linspace(0.0, 1.0, 101)[1:-1]
+
+#: A fit: data and a seed in, ``{quantity: draws}`` and the number of divergent transitions out.
+Fit = Callable[[Mapping[str, np.ndarray], int], tuple[Mapping[str, np.ndarray], int]]
+#: A simulation: a generator in, ``({quantity: true value}, data)`` out.
+Simulate = Callable[[np.random.Generator], tuple[Mapping[str, float], Mapping[str, np.ndarray]]]
+
+
+def thin(draws: np.ndarray, n: int) -> np.ndarray:
+    """``n`` draws spread evenly over a chain-major sequence of draws.
+
+    Parameters
+    ----------
+    draws : numpy.ndarray
+        Posterior draws, any shape; flattened chain by chain.
+    n : int
+        How many to keep (at most ``draws.size``).
+
+    Returns
+    -------
+    numpy.ndarray
+        1-d, the ``n`` thinned draws.
+    """
+    flat = np.asarray(draws).ravel()
+    return flat[np.linspace(0, flat.size - 1, n).round().astype(int)]
+
+
+def rank(draws: np.ndarray, truth: float, rng: np.random.Generator) -> int:
+    """Rank of ``truth`` among ``draws``: how many draws are below it, ties split at random.
+
+    Returns
+    -------
+    int
+        In ``0, ..., len(draws)``; uniform over them when ``truth`` is a draw from the same
+        distribution.
+    """
+    below = int(np.sum(draws < truth))
+    ties = int(np.sum(draws == truth))
+    return below + int(rng.integers(0, ties + 1))
+
+
+def simulate_ranks(
+    simulate: Simulate, fit: Fit, replicates: int, n_draws: int, seed: int
+) -> pd.DataFrame:
+    """Simulate from the prior, fit, and rank the truth, ``replicates`` times.
+
+    Every replicate is kept, whatever its fit reports: dropping the awkward ones would bias
+    the check towards passing.
+
+    Parameters
+    ----------
+    simulate : callable
+        ``simulate(rng) -> (truth, data)``: true values of every quantity and the data set.
+    fit : callable
+        ``fit(data, seed) -> (draws, divergences)``: posterior draws of every quantity in
+        ``truth`` (thinned here to ``n_draws``) and the fit's divergent transitions.
+    replicates : int
+        Number of simulated data sets.
+    n_draws : int
+        Posterior draws each truth is ranked among.
+    seed : int
+        Seed of the whole run: of the simulations, of each fit and of the tie-breaking.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per replicate: the rank of each quantity (columns in the order of ``truth``)
+        and ``divergences``. ``attrs["n_draws"]`` is ``n_draws``.
+    """
+    rng = np.random.default_rng(seed)
+    fit_seeds = rng.integers(0, 2**31, size=replicates)
+    rows = []
+    for replicate in range(replicates):
+        truth, data = simulate(rng)
+        draws, divergences = fit(data, int(fit_seeds[replicate]))
+        row = {q: rank(thin(draws[q], n_draws), value, rng) for q, value in truth.items()}
+        row["divergences"] = int(divergences)
+        rows.append(row)
+    table = pd.DataFrame(rows).rename_axis("replicate")
+    table.attrs["n_draws"] = n_draws
+    return table
+
+
+def pit(ranks: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Ranks as uniform values on (0, 1): ``(rank + U) / (L + 1)`` with ``U ~ Uniform(0, 1)``.
+
+    Parameters
+    ----------
+    ranks : pandas.DataFrame
+        From :func:`simulate_ranks` (the ``divergences`` column is dropped).
+    seed : int
+        Seed of the offsets.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape as the rank columns; each column uniform when the fit is calibrated.
+    """
+    values = ranks.drop(columns="divergences", errors="ignore")
+    offset = np.random.default_rng(seed).uniform(size=values.shape)
+    return (values + offset) / (ranks.attrs["n_draws"] + 1)
+
+
+def band(n: int, prob: float = BAND_PROB) -> tuple[np.ndarray, np.ndarray]:
+    """Simultaneous band of the ECDF of ``n`` uniform values at :data:`EVAL_POINTS`.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Lower and upper limits of the ECDF; all of a uniform sample's ECDF stays inside with
+        probability ``prob``.
+    """
+    return ecdf_confidence_band(n, EVAL_POINTS, stats.uniform.cdf(EVAL_POINTS), prob=prob,
+                                method="optimized")  # fmt: skip
+
+
+def uniformity(values: pd.DataFrame, family_level: float = FAMILY_LEVEL) -> pd.DataFrame:
+    """Whether each column's ECDF stays inside its simultaneous band.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        Uniform values (from :func:`pit`), one column per quantity.
+    family_level : float, optional
+        Chance that some column of a calibrated fit leaves its band; each column's band has
+        probability ``1 - family_level / n_columns``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per quantity: the largest distance between ECDF and uniform CDF (``max_gap``), the
+        band's half-width there (``allowed``), whether it left the 95% band drawn in the
+        figures (``outside_95``) and ``ok`` (inside the family-wise band).
+    """
+    n = len(values)
+    lower, upper = band(n, 1 - family_level / values.shape[1])
+    lower_95, upper_95 = band(n)
+    rows = {}
+    for quantity, column in values.items():
+        ecdf = np.searchsorted(np.sort(column.to_numpy()), EVAL_POINTS, side="right") / n
+        gap = ecdf - EVAL_POINTS
+        worst = int(np.argmax(np.abs(gap)))
+        rows[quantity] = {
+            "max_gap": float(gap[worst]),
+            "allowed": float((upper - lower)[worst] / 2),
+            "outside_95": bool(np.any((ecdf < lower_95) | (ecdf > upper_95))),
+            "ok": bool(np.all((ecdf >= lower) & (ecdf <= upper))),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("quantity")
+
+
+def assert_calibrated(values: pd.DataFrame, family_level: float = FAMILY_LEVEL) -> pd.DataFrame:
+    """Check that every quantity's ranks are uniform, at family-wise level ``family_level``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of :func:`uniformity`.
+
+    Raises
+    ------
+    CheckFailed
+        Naming the quantities whose ECDF left the family-wise band.
+    """
+    what = f"Calibration check (family-wise level {family_level:g})"
+    return _fail_unless(uniformity(values, family_level), what)
