@@ -27,7 +27,8 @@
 # If the fit is right, the true value is just one more posterior draw, so its rank is uniform,
 # for every parameter and for every test quantity (here also the log-likelihood, $\mu$ and
 # $\alpha + \beta$; Modrák et al. 2023). The ranks' empirical CDF, minus the uniform CDF, must
-# stay inside a simultaneous 95% band (Säilynoja et al. 2022).
+# stay inside a simultaneous band (Säilynoja et al. 2022): simultaneous over the whole curve
+# and over all of a model's quantities, with 95% probability for a calibrated fit.
 #
 # Two controls show that the check works. The **positive control** ranks the truth among
 # draws from the exact conjugate posteriors of no and full pooling: it must pass. The
@@ -280,7 +281,12 @@ values = {name: calibration.pit(table, SEED + i) for i, (name, table) in enumera
 print(f"{REPLICATES} replicates per model")
 
 # %% [markdown]
-# Divergent transitions, per replicate, are recorded and reported here:
+# Divergent transitions, per replicate, are recorded and reported here. No replicate is
+# dropped, whatever its fit reports, so the checks below include the replicates whose fits
+# diverged. (With 0 divergences on the shipped data, notebooks 1 and 2 are not affected; in
+# simulated data, a rate drawn from the $\mathrm{Beta}(1/2, 1/2)$ prior can sit almost at 0 or
+# 1, so that a group has no successes or no failures at all, and the log-odds the sampler
+# works on have a long tail there.)
 
 # %%
 pd.DataFrame.from_dict({
@@ -295,7 +301,9 @@ pd.DataFrame.from_dict({
 # ## The three models
 #
 # One panel per quantity: the ECDF of the fractional ranks minus the uniform CDF, with its
-# simultaneous 95% band in grey. A calibrated fit wanders inside the band; a fit whose
+# simultaneous band shaded. Each band has probability $1 - 0.05/K$ for a model with $K$
+# quantities (Bonferroni), so that a calibrated fit keeps all $K$ curves inside with
+# probability at least 95%. A calibrated fit wanders inside the band; a fit whose
 # posteriors are too narrow makes a U-shaped rank histogram, which here is an ECDF difference
 # that dips then rises out of the band; one that is biased drifts out to one side.
 
@@ -309,6 +317,7 @@ for name, stem_kind in [
         values[name],
         f"Calibration of the {name} model ({REPLICATES} replicates)",
         calibration.EVAL_POINTS,
+        calibration.band_prob(values[name].shape[1]),
     )
     show_figure(fig, STEM, stem_kind)
 
@@ -320,17 +329,17 @@ for name, stem_kind in [
 # the tail of its posterior again and again.
 
 # %%
-lower, upper = calibration.band(REPLICATES)
-fig = plots.calibration_summary(values, lower, upper, calibration.EVAL_POINTS)
+bands = {name: calibration.band(REPLICATES, calibration.band_prob(v.shape[1]))
+         for name, v in values.items()}  # fmt: skip
+fig = plots.calibration_summary(values, bands, calibration.EVAL_POINTS)
 show_figure(fig, STEM, "summary")
 
 # %% [markdown]
 # ## Checks
 #
-# Each model, and each positive control, must stay inside its bands. The assertion is made at
-# a family-wise level of 1%: each quantity's band is widened (Bonferroni) so that a
-# calibrated fit fails anywhere among a model's quantities with probability at most 1%. The
-# table also says whether a curve left the narrower 95% band drawn in the figures.
+# Each model, and each positive control, must stay inside the bands of the figures: the
+# assertion is the picture, at a family-wise level of 5% per model (`max_gap` is the largest
+# distance of a curve from 0, `allowed` the band's half-width there).
 
 # %%
 verdicts = {}
@@ -354,7 +363,7 @@ negative.round(3)
 
 # %%
 table = pd.concat({name: t.drop(columns="divergences") for name, t in ranks.items()})
-save_idata(table.rename_axis(columns="quantity").stack().rename("rank").to_xarray(), STEM)
+saved = save_idata(table.rename_axis(columns="quantity").stack().rename("rank").to_xarray(), STEM)
 
 # %% [markdown]
 # ## References

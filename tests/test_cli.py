@@ -62,6 +62,26 @@ def test_unknown_parameter_exits_with_one_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_failed_check_keeps_the_partial_notebook_beside_out_and_names_the_next_step(tmp_path):
+    out = tmp_path / "out"
+    (out / "figures").mkdir(parents=True)
+    (out / "figures" / "old.png").write_bytes(b"previous figure")
+    # 100 draws cannot reach the notebooks' ESS >= 1000: the convergence check fails.
+    proc = pooling_run("--out", out, "-j", 1, "-p", "DRAWS", 100, "-p", "TUNE", 100,
+                       "-p", "REFIT_GROUPS", 0)  # fmt: skip
+    _, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 1
+    (line,) = stderr.strip().splitlines()[-1:]
+    assert f"{out} is unchanged" in line and "CheckFailed: Convergence check failed" in line
+    assert "(cell [" in line and "next: try -p DRAWS" in line
+    kept = sorted(tmp_path.glob("out.*.partial.ipynb"))
+    assert len(kept) == 1 and str(kept[0]) in line
+    nb = nbformat.read(kept[0], as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors and errors[0]["ename"] == "CheckFailed"
+    assert sorted(p.name for p in out.rglob("*")) == ["figures", "old.png"]
+
+
 def test_interrupted_run_leaves_previous_output_untouched(tmp_path):
     out = tmp_path / "out"
     (out / "figures").mkdir(parents=True)

@@ -10,7 +10,8 @@ import pytest
 
 from pooling.kernels import KernelServer
 from pooling.paths import NOTEBOOKS_DIR
-from pooling.run import NEEDS, ON_DEMAND, changed, execute, input_digest, run_all, sources
+from pooling.run import NEEDS, ON_DEMAND, changed, execute, input_digest, run_all
+from pooling.run import sources as collection_sources
 
 # Small runs of the full-pooling notebook: the cheapest one that samples and plots.
 SOURCE = NOTEBOOKS_DIR / "02_full_pooling.py"
@@ -69,7 +70,7 @@ def collection(tmp_path, monkeypatch):
     monkeypatch.setenv("POOLING_RESULTS_DIR", str(results))
     later = time.time() + 1000  # newer than the data, the package and the environment
     sources = []
-    for original in sources():  # the on-demand notebooks are tested below
+    for original in collection_sources():  # the on-demand notebooks are tested below
         source = tmp_path / original.name
         source.write_text(original.read_text())
         for path in (source, source.with_suffix(".ipynb"), results / f"{source.stem}.nc"):
@@ -111,4 +112,16 @@ def test_on_demand_notebook_is_stale_by_content_not_by_date(tmp_path):
     assert changed([source]) == []
     source.write_text(source.read_text() + "\n# an edit\n")
     assert changed([source]) == [source]
-    assert source not in sources()  # never run by `make`
+    assert source not in collection_sources()  # never run by `make`
+
+
+def test_report_stale_says_so_in_one_line_and_runs_nothing(tmp_path, capsys):
+    from pooling.run import main
+
+    (stem,) = ON_DEMAND
+    source = tmp_path / f"{stem}.py"
+    source.write_text((NOTEBOOKS_DIR / f"{stem}.py").read_text())
+    assert main(["--report-stale", str(source)]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"{stem}.ipynb is out of date") and "make calibration" in line
+    assert not source.with_suffix(".ipynb").exists()

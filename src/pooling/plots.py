@@ -286,8 +286,8 @@ def ppc_counts(idata, groups, observed: str = "y", title: str = "Posterior predi
     return fig
 
 
-def calibration_ecdf(values, title: str, eval_points: np.ndarray, ncols: int = 4):
-    """ECDF minus uniform CDF of each quantity's calibration values, with a 95% band.
+def calibration_ecdf(values, title: str, eval_points: np.ndarray, ci_prob: float, ncols: int = 4):
+    """ECDF minus uniform CDF of each quantity's calibration values, with its band.
 
     Parameters
     ----------
@@ -299,6 +299,8 @@ def calibration_ecdf(values, title: str, eval_points: np.ndarray, ncols: int = 4
     eval_points : numpy.ndarray
         Where the ECDF is evaluated (fixed in advance, so that the simultaneous band is
         calibrated).
+    ci_prob : float
+        Probability of each panel's simultaneous band.
     ncols : int, optional
         Panels per row.
 
@@ -312,26 +314,26 @@ def calibration_ecdf(values, title: str, eval_points: np.ndarray, ncols: int = 4
     for ax, (name, column) in zip(axes, values.items(), strict=True):
         az.plot_ecdf(
             column.to_numpy(copy=True), cdf=stats.uniform.cdf, difference=True,
-            eval_points=eval_points, confidence_bands="optimized", ci_prob=0.95, ax=ax,
+            eval_points=eval_points, confidence_bands="optimized", ci_prob=ci_prob, ax=ax,
             plot_kwargs={"color": DRAWS},
         )  # fmt: skip
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("")
     fig.suptitle(title)
-    fig.supxlabel("fractional rank of the true value (simultaneous 95% band in grey)")
+    fig.supxlabel(f"fractional rank of the true value (simultaneous {ci_prob:.1%} band shaded)")
     return fig
 
 
-def calibration_summary(fits: dict, lower: np.ndarray, upper: np.ndarray, eval_points: np.ndarray):
-    """Every quantity's ECDF difference, one panel per fit, with the shared 95% band.
+def calibration_summary(fits: dict, bands: dict, eval_points: np.ndarray):
+    """Every quantity's ECDF difference, one panel per fit, with the fit's band.
 
     Parameters
     ----------
     fits : dict of str to pandas.DataFrame
         Uniform values (one column per quantity) of each fit, all with the same number of
         replicates.
-    lower, upper : numpy.ndarray
-        The simultaneous 95% band of the ECDF at ``eval_points``.
+    bands : dict of str to tuple of numpy.ndarray
+        Each fit's simultaneous band (lower, upper) of the ECDF at ``eval_points``.
     eval_points : numpy.ndarray
         Where the ECDFs are evaluated.
 
@@ -341,14 +343,16 @@ def calibration_summary(fits: dict, lower: np.ndarray, upper: np.ndarray, eval_p
     """
     fig, axes = _grid(len(fits), ncols=3, size=(4.4, 3.0))
     for ax, (name, values) in zip(axes, fits.items(), strict=True):
+        lower, upper = bands[name]
         ax.fill_between(eval_points, lower - eval_points, upper - eval_points, color="0.85",
-                        step="post", label="95% band")  # fmt: skip
+                        step="post")  # fmt: skip
         for column in values.columns:
             sample = np.sort(values[column].to_numpy())
             ecdf = np.searchsorted(sample, eval_points, side="right") / sample.size
             ax.step(eval_points, ecdf - eval_points, where="post", lw=0.9, alpha=0.8)
         ax.axhline(0, color=EXACT, lw=0.6)
-        ax.set_title(f"{name} ({values.shape[1]} quantities)", fontsize=10)
-    fig.suptitle("Simulation-based calibration: ECDF minus uniform CDF, every quantity")
+        ax.set_title(f"{name}\n{values.shape[1]} quantities", fontsize=10)
+    fig.suptitle("Simulation-based calibration: ECDF minus uniform CDF of every quantity, "
+                 "with its family-wise 95% band")  # fmt: skip
     fig.supxlabel("fractional rank of the true value")
     return fig
