@@ -42,7 +42,7 @@ notebooks: $(INSTALLED) | dot ## Same as `make`
 	@$(PY) -m pooling.run --changed --jobs $(JOBS) $(SOURCES)
 	@$(PY) -m pooling.run --report-stale $(ON_DEMAND)
 
-calibration: $(INSTALLED) | dot ## Simulation-based calibration of the three models (notebook 05, ~6 min)
+calibration: $(INSTALLED) | dot ## Simulation-based calibration of the three models (notebook 05, ~3 min)
 	$(PY) -m pooling.run $(ON_DEMAND)
 
 $(INSTALLED): requirements.lock pyproject.toml
@@ -77,7 +77,7 @@ test: $(INSTALLED) | dot ## Run the whole test suite (package tests and nbval on
 # Benchmarks (never part of `make test`): BENCH=collection, samplers or scale for just one;
 # BENCH=groups runs the whole collection on 1,000 and 10,000 synthetic groups (~20 minutes);
 # BENCH=coordinates the hierarchical fit's coordinates across data (~10 minutes);
-# BENCH=calibration notebook 05 at 1000 replicates (~6 minutes).
+# BENCH=calibration notebook 05 at 1000 replicates (~4 minutes with its warm-up).
 BENCH ?= collection samplers scale
 bench: $(INSTALLED) | dot ## Run the benchmarks and write benchmarks/RESULTS.md (several minutes)
 	@for b in $(BENCH); do echo "== $$b"; (cd benchmarks && ../$(PY) $$b.py) || exit 1; done
