@@ -24,7 +24,7 @@ SUCCESSES ?= successes
 # Further options for `python -m pooling run`, e.g. RUN_ARGS="-p MARGINAL_TARGET_ACCEPT 0.95"
 RUN_ARGS ?=
 
-.PHONY: all notebooks calibration own-data test lint bench help clean clean-cache venv dot
+.PHONY: all notebooks calibration own-data test lint bench help clean clean-cache venv lab dot chromium
 
 ifneq ($(OUT),)
 all: own-data ## Execute every notebook in place and write every figure (only what changed)
@@ -45,13 +45,14 @@ notebooks: $(INSTALLED) | dot ## Same as `make`
 calibration: $(INSTALLED) | dot ## Simulation-based calibration of the three models (notebook 05, ~3 min)
 	$(PY) -m pooling.run $(ON_DEMAND)
 
-$(INSTALLED): requirements.lock pyproject.toml
+$(INSTALLED): requirements.lock pyproject.toml src/pooling/portable.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed: set PYTHON=/path/to/python3.11"' \
 		|| { echo "make: Python 3.11 is needed (found $$($(PYTHON) --version)); run 'make PYTHON=/path/to/python3.11'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
+	$(PY) -c 'from pooling.portable import install_kernel; install_kernel()'
 	touch $@
 
 own-data: $(INSTALLED) | dot ## With DATA=... OUT=...: run every notebook on your CSV into OUT
@@ -60,6 +61,9 @@ own-data: $(INSTALLED) | dot ## With DATA=... OUT=...: run every notebook on you
 		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)" --jobs $(JOBS) $(RUN_ARGS)
 
 venv: $(INSTALLED) ## Create .venv from requirements.lock (when missing or stale)
+
+lab: $(INSTALLED) | dot ## Open the notebooks in JupyterLab (kernels with the portable settings)
+	$(VENV)/bin/jupyter lab notebooks/
 
 dot: ## Make sure Graphviz's `dot` program is installed
 	@command -v dot >/dev/null 2>&1 || { \
@@ -71,7 +75,17 @@ dot: ## Make sure Graphviz's `dot` program is installed
 	    exit 1; \
 	  fi; }
 
-test: $(INSTALLED) | dot ## Run the whole test suite (package tests and nbval on every notebook)
+chromium: ## Make sure a Chromium browser is installed (for the JupyterLab test)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Chromium (apt-get install chromium)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make: Chromium is missing: install it (sudo apt-get install chromium) and run make test again"; \
+	    exit 1; \
+	  fi; }
+
+test: $(INSTALLED) | dot chromium ## Run the whole test suite (package tests and nbval on every notebook)
 	$(PY) -m pytest
 
 # Benchmarks (never part of `make test`): BENCH=collection, samplers or scale for just one;

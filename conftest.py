@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from pooling import portable
 from pooling.paths import FIGURES_ENV, RESULTS_ENV, ROOT
 
 _GUARDED = ("figures", "results", "notebooks", "data")
@@ -39,6 +40,7 @@ def pytest_configure(config):
     os.environ[RESULTS_ENV] = str(scratch / "results")
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ["PYTHONHASHSEED"] = "0"  # kernels draw the model graphs in a fixed order
+    os.environ.update(portable.ENV)  # kernels compute the committed, portable numbers
 
 
 def pytest_sessionfinish(session, exitstatus):

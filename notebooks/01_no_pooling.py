@@ -112,7 +112,7 @@ no_pooling_idata = no_pooling_sampler.sample(
     draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT, seed=SEED
 )
 complete(no_pooling_idata, no_pooling_model, SEED)
-save_idata(no_pooling_idata, STEM);
+saved = save_idata(no_pooling_idata, STEM)
 
 # %%
 az.summary(no_pooling_idata, var_names=["theta"], round_to=3)

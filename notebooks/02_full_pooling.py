@@ -98,7 +98,7 @@ full_pooling_idata = full_pooling_sampler.sample(
     draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT, seed=SEED
 )
 complete(full_pooling_idata, full_pooling_model, SEED)
-save_idata(full_pooling_idata, STEM);
+saved = save_idata(full_pooling_idata, STEM)
 
 # %%
 az.summary(full_pooling_idata, var_names=["theta"], round_to=3)

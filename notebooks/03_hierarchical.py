@@ -123,7 +123,7 @@ centered_idata = CompiledSampler(hierarchical_model, SAMPLER).sample(
     draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT, seed=SEED
 )
 model_variables(centered_idata, hierarchical_model)
-save_idata(centered_idata, f"{STEM}_centered");
+saved = save_idata(centered_idata, f"{STEM}_centered")
 az.summary(centered_idata, var_names=["alpha", "beta", "mu", "theta"], round_to=3)
 
 # %%
@@ -237,7 +237,7 @@ post["theta"] = a_post.copy(data=rng.beta(a_post.to_numpy(), b_post.to_numpy()))
 post["theta_new"] = post["alpha"].copy(data=rng.beta(post["alpha"], post["beta"]))
 model_variables(hierarchical_idata, marginal_model)
 complete(hierarchical_idata, hierarchical_model, SEED)
-save_idata(hierarchical_idata, STEM);
+saved = save_idata(hierarchical_idata, STEM)
 az.summary(hierarchical_idata, var_names=["alpha", "beta", "mu", "theta", "theta_new"], round_to=3)
 
 # %% [markdown]

@@ -342,7 +342,7 @@ summary = xr.Dataset({
     "psis_loo_elpd": elpd["PSIS-LOO"].to_xarray(),
     "pareto_k": elpd["pareto k"].to_xarray(),
 })
-save_idata(summary, STEM);
+saved = save_idata(summary, STEM)
 
 # %% [markdown]
 # ## Which model for what

@@ -59,3 +59,11 @@ def test_lint_catches_a_notebook_run_out_of_order(tmp_path):
     problems = lint.execution_problems(path)
     assert any("top to bottom" in p for p in problems)
     assert any("watermark" in p for p in problems)
+
+
+def test_valid_for_github_small_and_without_widget_state(source):
+    path = source.with_suffix(".ipynb")
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)  # raises on anything outside the nbformat schema
+    assert "widgets" not in nb.metadata
+    assert path.stat().st_size < 5 * 2**20, f"{path.name} is over 5 MB"

@@ -30,6 +30,8 @@ import time
 from jupyter_client.manager import KernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
+from pooling import portable
+
 #: Imported by the helper before it forks: everything the notebooks import that is slow.
 PRELOAD = (
     "numpy", "scipy.special", "scipy.stats", "pandas", "xarray", "h5netcdf", "matplotlib",
@@ -104,7 +106,7 @@ class KernelServer:
 
     def __init__(self, warm: bool = True):
         # The helper inherits PYTHONHASHSEED=0 so that every kernel it forks has it too.
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        env = {**os.environ, **portable.ENV, "PYTHONHASHSEED": "0"}
         env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "pooling.kernels", *(["--warm"] if warm else [])],

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pooling import portable
 from pooling.figures import atomic_path
 from pooling.paths import (
     DEFAULT_DATA,
@@ -147,7 +148,7 @@ def execute(
     nb = jupytext.read(source)
     # A fixed hash seed makes set iteration, and so the node order of the model graphs,
     # the same on every run.
-    env = {"PYTHONHASHSEED": "0"}
+    env = {"PYTHONHASHSEED": "0", **portable.ENV}  # the same draws on any x86-64 CPU
     for key, value in ((FIGURES_ENV, figures), (RESULTS_ENV, results)):
         if value is not None:
             env[key] = str(Path(value).resolve())

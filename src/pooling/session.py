@@ -9,6 +9,8 @@ import arviz as az
 import matplotlib as mpl
 import seaborn as sns
 
+from pooling import portable
+
 
 def setup() -> None:
     """Apply the house plotting style and silence messages that are not results.
@@ -21,6 +23,11 @@ def setup() -> None:
     mpl.rcParams.update({"figure.dpi": 100, "svg.hashsalt": "pooling"})
     az.rcParams["plot.max_subplots"] = 80
     logging.getLogger("pymc").setLevel(logging.WARNING)
+    if not portable.is_portable():
+        print(
+            "note: this kernel lacks the portable settings of pooling.portable.ENV, so its draws "
+            "may differ from the committed ones; start JupyterLab with `make lab`"
+        )
     warnings.filterwarnings(
         "ignore", message="PyTensor could not link to a BLAS", category=UserWarning
     )
