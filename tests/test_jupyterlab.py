@@ -7,7 +7,7 @@ from the menu and left to finish; then no cell may show an error, every figure m
 loaded, and every line the committed notebook printed (the watermark aside) must be on the
 page: the numbers a reader sees are the committed ones. Figures and results go to the test
 session's scratch directory (``conftest.py``); a screenshot of each notebook is kept under the
-test's temporary directory. The calibration notebook runs with 50 replicates (its numbers are
+test's temporary directory. The calibration notebook runs with 20 replicates (its numbers are
 then not the committed ones, and only errors and figures are checked).
 """
 
@@ -30,7 +30,7 @@ from pooling.paths import NOTEBOOKS_DIR, ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-REDUCED = {"05_calibration": ("REPLICATES = 1000", "REPLICATES = 50")}
+REDUCED = {"05_calibration": ("REPLICATES = 1000", "REPLICATES = 20")}
 #: The notebook shown (the other panels of the workspace are hidden).
 ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 #: Longest wait for one notebook's Run All, in seconds.
