@@ -65,27 +65,28 @@ venv: $(INSTALLED) ## Create .venv from requirements.lock (when missing or stale
 lab: $(INSTALLED) | dot ## Open the notebooks in JupyterLab (kernels with the portable settings)
 	$(VENV)/bin/jupyter lab notebooks/
 
-dot: ## Make sure Graphviz's `dot` program is installed
-	@command -v dot >/dev/null 2>&1 || { \
+# $(call debian-package,COMMAND,PACKAGE,MESSAGE): install PACKAGE with apt-get when COMMAND is
+# missing and we are root on Debian; otherwise print the variable MESSAGE and stop.
+define debian-package
+	@command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Graphviz (apt-get install graphviz)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	    echo "installing $(2) (apt-get install $(2))"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 	  else \
-	    echo "make: Graphviz 'dot' is missing: install it (sudo apt-get install graphviz, brew install graphviz or conda install -c conda-forge graphviz) and run make again"; \
+	    echo "make: $($(3))"; \
 	    exit 1; \
 	  fi; }
+endef
+DOT_MISSING := Graphviz 'dot' is missing: install it (sudo apt-get install graphviz, brew install graphviz or conda install -c conda-forge graphviz) and run make again
+CHROMIUM_MISSING := Chromium is missing: install it (sudo apt-get install chromium) and run make test again
+
+dot: ## Make sure Graphviz's `dot` program is installed
+	$(call debian-package,dot,graphviz,DOT_MISSING)
 
 chromium: ## Make sure a Chromium browser is installed (for the JupyterLab test)
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Chromium (apt-get install chromium)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "make: Chromium is missing: install it (sudo apt-get install chromium) and run make test again"; \
-	    exit 1; \
-	  fi; }
+	$(call debian-package,chromium,chromium,CHROMIUM_MISSING)
 
-test: $(INSTALLED) | dot chromium ## Run the whole test suite (package tests and nbval on every notebook)
+test: $(INSTALLED) | dot chromium ## Run the whole test suite (package tests, nbval, JupyterLab in a browser)
 	$(PY) -m pytest
 
 # Benchmarks (never part of `make test`): BENCH=collection, samplers or scale for just one;
