@@ -14,6 +14,12 @@ figures
     Atomic, reproducible figure and InferenceData writers.
 plots
     Plots shared by more than one notebook.
+calibration
+    Simulation-based calibration: ranks of the truth, uniformity against simultaneous bands.
+sensitivity
+    Power-scaling prior sensitivity, with a verdict in words.
+portable
+    The process settings that give the same draws on every x86-64 machine.
 """
 
 __version__ = "0.1.0"
