@@ -23,7 +23,7 @@ BUDGET_MINUTES = 10.0
 
 def run(scratch: Path, name: str, *parameters: str) -> float:
     return timed(
-        [sys.executable, "-m", "pooling.run", str(SOURCE), "--output",
+        [sys.executable, "-m", "pooling", "notebooks", str(SOURCE), "--output",
          str(scratch / name / "05.ipynb"), "--figures", str(scratch / name / "figures"),
          "--results", str(scratch / name / "results"), "-j", "1", *parameters],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

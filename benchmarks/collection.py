@@ -9,7 +9,7 @@ written: PyMC's built-in NUTS, 5000 + 5000 draws x 4 chains) executed with
 
 Both sides run with warm compile caches, as the comparison is defined: one untimed run of
 each comes first (PyTensor's C cache for B; PyTensor's Numba cache and the compiled nutpie
-models of :mod:`pooling.compile_cache` for A). A and B then alternate, so that drift in the
+models of :mod:`pooling.build.compile_cache` for A). A and B then alternate, so that drift in the
 machine's speed affects both alike; the medians and their ratio are printed and written to
 RESULTS.md. Also timed, once each: the collection with an empty nutpie model cache (a first
 run on a machine), and ``make`` with nothing changed.

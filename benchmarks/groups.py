@@ -2,8 +2,8 @@
 
 For each size, a seeded synthetic CSV (trials log-uniform up to 3,000, about 1 group in 10
 without trials, rates drawn from Beta(8, 2)) goes through ``python -m pooling run`` with the
-settings that the run itself suggests past ``pooling.run.MANY_GROUPS`` groups
-(``pooling.run.QUICK_SETTINGS``). Reports the wall time of the whole run, the peak memory of
+settings that the run itself suggests past ``pooling.build.own_data.MANY_GROUPS``
+groups (``QUICK_SETTINGS`` there). Reports the wall time of the whole run, the peak memory of
 its processes (the sum of their proportional set sizes, sampled every 2 s, so pages that the
 forked kernels share count once) and the size of what it wrote. Writes the ``groups`` section
 of RESULTS.md. Not part of the default ``make bench`` (10,000 groups take about 20
@@ -24,7 +24,7 @@ import pandas as pd
 import psutil
 from common import ROOT, write_section
 
-from pooling.run import QUICK_SETTINGS
+from pooling.build.own_data import QUICK_SETTINGS
 
 
 def synthetic_csv(n_groups: int, seed: int, path: Path) -> int:

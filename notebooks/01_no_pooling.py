@@ -57,10 +57,11 @@ from scipy import stats
 
 from pooling import checks, exact, plots, session
 from pooling.data import load_groups
-from pooling.figures import save_graph, save_idata, show_figure
+from pooling.figures import save_graph, show_figure
 from pooling.fits import CompiledSampler, complete
 from pooling.paths import DEFAULT_DATA
 from pooling.refits import loo_table, refit_without_each_group
+from pooling.results import save_idata
 
 STEM = "01_no_pooling"  # names this notebook's figures and results
 session.setup()

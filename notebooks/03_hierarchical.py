@@ -67,10 +67,11 @@ from scipy import stats
 
 from pooling import checks, exact, plots, sensitivity, session
 from pooling.data import load_groups
-from pooling.figures import save_graph, save_idata, show_figure
+from pooling.figures import save_graph, show_figure
 from pooling.fits import CompiledSampler, complete, model_variables
 from pooling.paths import DEFAULT_DATA
 from pooling.refits import loo_table, refit_without_each_group
+from pooling.results import save_idata
 from pooling.summaries import ConditionalMuDensity
 
 STEM = "03_hierarchical"  # names this notebook's figures and results

@@ -48,8 +48,9 @@ import xarray as xr
 
 from pooling import exact, plots, session
 from pooling.data import load_groups
-from pooling.figures import load_idata, load_table, save_idata, show_figure
+from pooling.figures import show_figure
 from pooling.paths import DEFAULT_DATA
+from pooling.results import load_idata, load_table, save_idata
 
 STEM = "04_model_comparison"  # names this notebook's figures and results
 MODELS = {"no pooling": "01_no_pooling", "full pooling": "02_full_pooling",

@@ -63,9 +63,10 @@ from scipy import stats
 
 from pooling import calibration, plots, session
 from pooling.data import load_groups
-from pooling.figures import save_idata, show_figure
+from pooling.figures import show_figure
 from pooling.fits import CompiledSampler
 from pooling.paths import DEFAULT_DATA
+from pooling.results import save_idata
 
 STEM = "05_calibration"  # names this notebook's figures and results
 session.setup()

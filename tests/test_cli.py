@@ -15,7 +15,7 @@ import pytest
 import xarray as xr
 from PIL import Image
 
-from pooling import lint
+from pooling.build import lint
 from pooling.paths import ROOT
 
 
@@ -141,7 +141,7 @@ def test_many_groups_run_lists_the_extremes_and_refits_only_those(tmp_path):
 
 
 def test_advice_names_quicker_settings_only_for_very_many_groups():
-    from pooling.run import MANY_GROUPS, QUICK_SETTINGS, advice
+    from pooling.build.own_data import MANY_GROUPS, QUICK_SETTINGS, advice
 
     assert advice(MANY_GROUPS, {}) is None
     note = advice(10_000, {})

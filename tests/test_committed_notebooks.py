@@ -10,7 +10,7 @@ import json
 import nbformat
 import pytest
 
-from pooling import lint
+from pooling.build import lint
 from pooling.paths import NOTEBOOKS_DIR, ROOT
 
 SOURCES = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py"))

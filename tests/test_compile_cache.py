@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import scipy.special
 
-from pooling import compile_cache
+from pooling import digamma
+from pooling.build import compile_cache
 
 # Compiles the collection's kind of model in a fresh process and reports the cache hits and
 # the first draws; with "plain" also nutpie's own compile of the same model, for comparison.
@@ -17,7 +18,7 @@ SCRIPT = textwrap.dedent(
     """
     import json, sys
     import numpy as np, nutpie, pymc as pm
-    from pooling.compile_cache import cache_hits, compile_pymc_model
+    from pooling.build.compile_cache import cache_hits, compile_pymc_model
 
     trials = np.array([5, 9, 304, 9]) * int(sys.argv[1])
     with pm.Model() as model:
@@ -84,7 +85,7 @@ def test_digamma_matches_scipy():
         np.geomspace(1e-300, 1e300, 4001), -np.geomspace(1e-12, 1e5, 4001) + 1e-3,
         np.linspace(-20, 20, 8001), [1.4616321449683622],
     ])  # fmt: skip
-    ours = np.array([compile_cache.digamma(v) for v in x])
+    ours = np.array([digamma.digamma(v) for v in x])
     theirs = scipy.special.psi(x)
     finite = np.isfinite(theirs)
     assert np.array_equal(finite, np.isfinite(ours))
@@ -94,4 +95,4 @@ def test_digamma_matches_scipy():
 
 @pytest.mark.parametrize("x", [0.0, -0.0, -1.0, -7.0, np.inf, -np.inf, np.nan])
 def test_digamma_poles_and_limits_match_scipy(x):
-    np.testing.assert_equal(compile_cache.digamma(x), scipy.special.psi(x))
+    np.testing.assert_equal(digamma.digamma(x), scipy.special.psi(x))

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import pytest
 
+from pooling.build.execute import execute
+from pooling.build.staleness import ON_DEMAND, sources
 from pooling.paths import ROOT, figures_dir
-from pooling.run import ON_DEMAND, execute, sources
 
 # The calibration notebook's figures come from 1000 replicates, which the tests do not rerun
 # (tests/test_calibration.py runs a reduced version).

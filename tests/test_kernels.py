@@ -8,10 +8,12 @@ import time
 
 import pytest
 
-from pooling.kernels import KernelServer
+from pooling.build.execute import execute
+from pooling.build.kernels import KernelServer
+from pooling.build.schedule import run_all
+from pooling.build.staleness import NEEDS, ON_DEMAND, changed, input_digest
+from pooling.build.staleness import sources as collection_sources
 from pooling.paths import NOTEBOOKS_DIR
-from pooling.run import NEEDS, ON_DEMAND, changed, execute, input_digest, run_all
-from pooling.run import sources as collection_sources
 
 # Small runs of the full-pooling notebook: the cheapest one that samples and plots.
 SOURCE = NOTEBOOKS_DIR / "02_full_pooling.py"
@@ -116,12 +118,12 @@ def test_on_demand_notebook_is_stale_by_content_not_by_date(tmp_path):
 
 
 def test_report_stale_says_so_in_one_line_and_runs_nothing(tmp_path, capsys):
-    from pooling.run import main
+    from pooling.build.cli import main
 
     (stem,) = ON_DEMAND
     source = tmp_path / f"{stem}.py"
     source.write_text((NOTEBOOKS_DIR / f"{stem}.py").read_text())
-    assert main(["--report-stale", str(source)]) == 0
+    assert main(["stale", str(source)]) == 0
     (line,) = capsys.readouterr().out.splitlines()
     assert line.startswith(f"{stem}.ipynb is out of date") and "make calibration" in line
     assert not source.with_suffix(".ipynb").exists()

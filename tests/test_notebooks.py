@@ -13,8 +13,9 @@ import pymc as pm
 import pytest
 import xarray as xr
 
+from pooling.build.execute import execute
+from pooling.build.staleness import NEEDS, sources
 from pooling.paths import NOTEBOOKS_DIR
-from pooling.run import NEEDS, execute, sources
 
 SOURCES = sources()  # the collection; 05 (calibration) is tested in test_calibration.py
 

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from pooling import portable, session
-from pooling.run import execute
+from pooling.build.execute import execute
+from pooling.build.kernelspec import install_kernel
 
 FIT = """
 import hashlib, numpy as np, nutpie, pymc as pm
@@ -44,7 +45,7 @@ def test_draws_are_the_same_on_an_older_cpu():
 
 
 def test_installed_kernel_carries_the_settings(tmp_path):
-    path = portable.install_kernel(tmp_path)
+    path = install_kernel(tmp_path)
     spec = json.loads(path.read_text())
     assert spec["env"] == portable.ENV and spec["argv"][1:3] == ["-m", "ipykernel_launcher"]
     assert portable.is_portable(spec["env"]) and not portable.is_portable({})
@@ -69,7 +70,7 @@ def test_notebook_kernels_get_the_settings(tmp_path, monkeypatch, warm):
     names = sorted(portable.ENV)
     source.write_text(f"# %%\nimport os\nprint({{k: os.environ.get(k) for k in {names!r}}})\n")
     if warm:
-        from pooling.kernels import KernelServer
+        from pooling.build.kernels import KernelServer
 
         with KernelServer(warm=False) as server:
             nb = execute(source, tmp_path / "probe.ipynb", server=server)

@@ -8,8 +8,8 @@ import pytest
 import xarray as xr
 from scipy import special, stats
 
-from pooling.figures import load_table, save_idata
 from pooling.refits import log_predictive, loo_table
+from pooling.results import load_table, save_idata
 
 GROUPS = pd.DataFrame(
     {"trials": [10, 0, 30], "successes": [7, 0, 29]},

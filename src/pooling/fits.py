@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pymc as pm
 from pymc.model.fgraph import clone_model
+
+import pooling.digamma  # noqa: F401  (PyTensor's Numba digamma, the same however compiled)
+
+__all__ = ["FREEZE_FROM", "CompiledSampler", "complete", "model_variables", "use_compiler"]
 
 #: From this many values in a ``pm.Data`` container, nutpie's fit compiles the data in as
 #: constants (see :class:`CompiledSampler`).
 FREEZE_FROM = 1000
+
+#: What compiles a model for nutpie (see :func:`use_compiler`); ``None``: nutpie's own.
+_compiler: Callable | None = None
+
+
+def use_compiler(compile_model: Callable | None) -> None:
+    """Compile every model of :class:`CompiledSampler` with ``compile_model`` from now on.
+
+    This is the one place where the build tool plugs in its disk cache of compiled models
+    (``pooling.build.speedups``); a notebook never calls it.
+
+    Parameters
+    ----------
+    compile_model : callable or None
+        A drop-in replacement for ``nutpie.compile_pymc_model`` that returns the same
+        compiled model (the same draws); ``None`` restores nutpie's own.
+    """
+    global _compiler
+    _compiler = compile_model
 
 
 class CompiledSampler:
@@ -15,8 +40,7 @@ class CompiledSampler:
 
     Compiling a model for nutpie takes seconds; sampling these small models takes a fraction
     of that. Refits that only change the data (:mod:`pooling.refits`) therefore reuse the
-    compiled model (``CompiledModel.with_data``) instead of compiling again, and the compiled
-    code is kept on disk for the next run (:mod:`pooling.compile_cache`).
+    compiled model (``CompiledModel.with_data``) instead of compiling again.
 
     With many groups it is the other way round: sampling one rate per group takes minutes,
     and every gradient recomputes the terms that depend on the data alone (the binomial
@@ -45,9 +69,9 @@ class CompiledSampler:
             self._refittable = None if frozen else self._compiled
 
     def _compile(self, **kwargs):
-        from pooling.compile_cache import compile_pymc_model
+        import nutpie
 
-        return compile_pymc_model(self.model, **kwargs)
+        return (_compiler or nutpie.compile_pymc_model)(self.model, **kwargs)
 
     def sample(
         self,

@@ -16,20 +16,17 @@ Measured on this project's 2-core machine, the whole collection runs as fast as 
 median 28.0 s against 27.9 s, alternating runs).
 
 Every kernel the collection starts gets them (``make``, the tests, and JupyterLab through the
-kernel that ``make venv`` installs); a kernel without them says so in one line
-(:func:`pooling.session.setup`). Out of reach: other architectures (ARM), another C library,
-or another build of NumPy, SciPy or their BLAS.
+kernel that ``make venv`` installs: :mod:`pooling.build.kernelspec`); a kernel without them
+says so in one line (:func:`pooling.session.setup`). Out of reach: other architectures (ARM),
+another C library, or another build of NumPy, SciPy or their BLAS.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 
-__all__ = ["ENV", "install_kernel", "is_portable"]
+__all__ = ["ENV", "is_portable"]
 
 #: Environment variables that pin the compiled code and the maths library.
 ENV = {
@@ -42,34 +39,3 @@ ENV = {
 def is_portable(environ: Mapping[str, str] = os.environ) -> bool:
     """Whether a process started with ``environ`` computes the portable numbers."""
     return all(environ.get(name) == value for name, value in ENV.items())
-
-
-def install_kernel(prefix: str | Path = sys.prefix) -> Path:
-    """Install the ``python3`` Jupyter kernel of ``prefix`` with :data:`ENV` in its environment.
-
-    JupyterLab started from the environment then runs every notebook with the portable
-    settings, as ``make`` and the tests do.
-
-    Parameters
-    ----------
-    prefix : str or pathlib.Path, optional
-        The Python environment (default: the running one).
-
-    Returns
-    -------
-    pathlib.Path
-        The kernel specification written (``share/jupyter/kernels/python3/kernel.json``).
-    """
-    path = Path(prefix) / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    spec = {
-        # "python" is the interpreter of the Jupyter server that starts the kernel
-        "argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-        "env": dict(ENV),
-        "metadata": {"debugger": True},
-        "kernel_protocol_version": "5.5",
-    }  # fmt: skip
-    path.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
-    return path

@@ -2,16 +2,17 @@
 
 Command line (pre-commit passes the changed files; with none, every notebook is checked)::
 
-    python -m pooling.lint [notebooks/01_no_pooling.py ...]
+    python -m pooling lint [notebooks/01_no_pooling.py ...]
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from pooling.paths import NOTEBOOKS_DIR
+
+__all__ = ["WATERMARK", "check_notebooks", "execution_problems", "pair_problems"]
 
 #: What the last code cell of every notebook must run.
 WATERMARK = "%watermark"
@@ -87,9 +88,14 @@ def execution_problems(executed: Path) -> list[str]:
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Check the notebooks named by ``argv`` (any of their files), or all of them."""
-    args = sys.argv[1:] if argv is None else argv
+def check_notebooks(args: list[str]) -> int:
+    """Check the notebooks named by ``args`` (any of their files), or all of them.
+
+    Returns
+    -------
+    int
+        0 when every check passes, else 1 (each problem printed on a line).
+    """
     stems = {Path(a).stem for a in args if Path(a).parent.name == NOTEBOOKS_DIR.name}
     sources = [
         p for p in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py")) if not args or p.stem in stems
@@ -103,6 +109,3 @@ def main(argv: list[str] | None = None) -> int:
         print(problem)
     return 1 if problems else 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,13 +5,12 @@ pandas and matplotlib (about 8 s on a 2-core machine) and lets Numba type its in
 the first model it compiles (another 4-5 s), before the notebook's own work begins. For a
 collection of four short notebooks that is most of the time.
 
-A :class:`KernelServer` starts one helper process (``python -m pooling.kernels``) that
-imports those libraries once and compiles a throw-away model to warm Numba, then forks a
-kernel for every notebook. Each notebook still runs top to bottom in a process of its own,
-with its own environment and working directory, and the outputs are the same bytes as from
-a freshly started kernel (a test compares them). Apart from third-party libraries, only
-:mod:`pooling.compile_cache` (used by the warm-up) is imported before the fork, so each
-kernel imports the rest of this package's current code.
+A :class:`KernelServer` starts one helper process (``python -m pooling.build.kernels``) that
+imports those libraries once, switches the compile cache on (:mod:`pooling.build.speedups`)
+and compiles a throw-away model to warm Numba, then forks a kernel for every notebook. Each
+notebook still runs top to bottom in a process of its own, with its own environment and
+working directory, and the outputs are the same bytes as from a freshly started kernel (a
+test compares them). The helper lives for one run of the collection only.
 
 The helper is tied to its owner: it exits when its owner closes the pipe (or dies), and it
 kills its kernels when it exits; a kernel exits when the helper does (``--parent``).
@@ -32,6 +31,8 @@ from jupyter_client.provisioning import LocalProvisioner
 
 from pooling import portable
 
+__all__ = ["PRELOAD", "ForkedProcess", "KernelServer", "check"]
+
 #: Imported by the helper before it forks: everything the notebooks import that is slow.
 PRELOAD = (
     "numpy", "scipy.special", "scipy.stats", "pandas", "xarray", "h5netcdf", "matplotlib",
@@ -42,6 +43,22 @@ PRELOAD = (
 
 #: Kernel log messages left out of the output (see :func:`_become_kernel`).
 QUIET = ("running over TCP without encryption", "KeyboardInterrupt caught in kernel")
+
+
+def check() -> None:
+    """Raise if the part of jupyter_client that the warm kernels hook into has changed.
+
+    Raises
+    ------
+    AttributeError
+        Naming the missing piece.
+    """
+    if not hasattr(os, "fork"):
+        raise AttributeError("os.fork is not available on this system")
+    for owner, name in ((KernelManager, "_async_pre_start_kernel"),
+                        (LocalProvisioner, "launch_kernel")):  # fmt: skip
+        if not hasattr(owner, name):
+            raise AttributeError(f"{owner.__module__}.{owner.__qualname__}.{name} is gone")
 
 
 class ForkedProcess:
@@ -109,7 +126,7 @@ class KernelServer:
         env = {**os.environ, **portable.ENV, "PYTHONHASHSEED": "0"}
         env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "pooling.kernels", *(["--warm"] if warm else [])],
+            [sys.executable, "-m", "pooling.build.kernels", *(["--warm"] if warm else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
             start_new_session=True,  # Ctrl-C reaches the helper through us, not directly
         )  # fmt: skip
@@ -192,14 +209,14 @@ class _WarmKernelManager(KernelManager):
 def _warm_up() -> None:
     """Compile a small model of the collection's kind, then forget it.
 
-    With the compiled code already in :mod:`pooling.compile_cache` this takes about a second
+    With the compiled code already in :mod:`pooling.build.compile_cache` this takes a second
     and readies PyTensor's and Numba's machinery; without it (a first run), it also spares
     every kernel Numba's first-time typing (about 5 s each).
     """
     import numpy as np
     import pymc as pm
 
-    from pooling.compile_cache import compile_pymc_model
+    from pooling.build.compile_cache import compile_pymc_model
 
     with pm.Model() as model:
         trials = pm.Data("trials", np.array([3, 4]))
@@ -215,8 +232,11 @@ def _serve(warm: bool) -> None:
     """Read fork requests (one JSON object per line) and answer each with the kernel's pid."""
     import importlib
 
+    from pooling.build import speedups
+
     for name in PRELOAD:
         importlib.import_module(name)
+    speedups.use_in_this_process()  # every forked kernel compiles through the disk cache
     if warm:
         _warm_up()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped as they exit

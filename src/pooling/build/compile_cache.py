@@ -23,79 +23,37 @@ to the same entry with different contents. The cache lives in ``$POOLING_CACHE_D
 default ``~/.cache/pooling/numba`` (beside PyTensor's own compile cache, outside the
 repository); deleting it is always safe.
 
-PyTensor's Numba digamma (in the gradient of every Beta and beta-binomial log density) calls
-SciPy through a function pointer, which no cache can hold, so importing this module gives
-PyTensor's Numba backend a digamma written in Numba (:func:`digamma`; within 1e-13 of SciPy's,
-tested).
+The models' digamma comes from :mod:`pooling.digamma` (a SciPy call could not be cached).
+This module reaches into Numba's, PyTensor's and nutpie's internals, so only the build tool
+imports it, through :mod:`pooling.build.speedups`, which falls back to nutpie's own compile
+when :func:`check` finds those internals changed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import os
 import threading
 import types
 import weakref
 from pathlib import Path
 
-import numba
 import numpy as np
 from numba.core import caching, ccallback
 from numba.core.dispatcher import Dispatcher
 from numba.core.extending import _Intrinsic
-from pytensor.link.numba.dispatch import basic as numba_basic
-from pytensor.link.numba.dispatch.scalar import numba_funcify_ScalarOp, scalar_op_cache_key
-from pytensor.scalar.math import Psi
+
+import pooling.digamma  # noqa: F401  (makes the models' digamma cacheable)
+
+__all__ = ["CACHE_ENV", "Uncacheable", "cache_dir", "cache_hits", "check", "compile_pymc_model",
+           "fingerprint"]  # fmt: skip
 
 #: Environment variable that moves the cache.
 CACHE_ENV = "POOLING_CACHE_DIR"
 #: Modules whose functions may be identified by their byte code (their globals are fixed by
 #: the installed version, which is part of every key).
 _LIBRARY_MODULES = ("nutpie", "numba")
-
-
-@numba.njit(cache=True)
-def _digamma_positive(x):
-    # Recurrence psi(x) = psi(x + 1) - 1/x up to x >= 10, then the asymptotic series, whose
-    # first omitted term is below 1e-16 there.
-    shift = 0.0
-    while x < 10.0:
-        shift -= 1.0 / x
-        x += 1.0
-    inv2 = 1.0 / (x * x)
-    tail = inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (
-        1 / 240 - inv2 * (1 / 132 - inv2 * (691 / 32760 - inv2 / 12))))))  # fmt: skip
-    return shift + math.log(x) - 0.5 / x - tail
-
-
-@numba.njit(cache=True)
-def digamma(x):
-    """The digamma function, with SciPy's values at the poles (-inf at 0, nan below)."""
-    if math.isnan(x) or x == -math.inf:
-        return math.nan
-    if x <= 0.0:
-        if x == math.floor(x):
-            return -math.inf if x == 0.0 and math.copysign(1.0, x) > 0 else (
-                math.inf if x == 0.0 else math.nan)  # fmt: skip
-        # Reflection. tan has period 1 in x: x minus its nearest integer is exact, pi * x is not.
-        nearest = math.floor(x + 0.5)
-        return _digamma_positive(1.0 - x) - math.pi / math.tan(math.pi * (x - nearest))
-    return _digamma_positive(x)
-
-
-@numba_basic.register_funcify_and_cache_key(Psi)
-def _numba_funcify_psi(op, node, **kwargs):
-    """PyTensor's Numba implementation of ``psi``, cacheable (see the module docstring)."""
-    if not node.inputs[0].type.dtype.startswith("float"):
-        return numba_funcify_ScalarOp(op, node=node, **kwargs)
-
-    @numba_basic.numba_njit
-    def psi(x):
-        return digamma(x)
-
-    return psi, scalar_op_cache_key(op, implementation="pooling.compile_cache.digamma 1")
 
 
 def cache_dir() -> Path:
@@ -290,6 +248,24 @@ def compile_pymc_model(model, **kwargs):
 
     with _keyed_callbacks():
         return nutpie.compile_pymc_model(model, cache=True, **kwargs)
+
+
+def check() -> None:
+    """Raise if an internal of Numba, PyTensor or nutpie that this module uses has changed.
+
+    Raises
+    ------
+    AttributeError or ImportError
+        Naming the missing piece (e.g. after a library upgrade).
+    """
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS  # noqa: F401
+
+    for owner, name in ((ccallback.CFunc, "enable_caching"), (caching.FunctionCache, "_index_key"),
+                        (caching.CacheImpl, "_locator_classes")):  # fmt: skip
+        if not hasattr(owner, name):
+            raise AttributeError(f"{owner.__module__}.{owner.__qualname__}.{name} is gone")
+    if _KeyLocator not in caching.CacheImpl._locator_classes:
+        raise AttributeError("numba's cache no longer takes this module's cache locator")
 
 
 def cache_hits(compiled) -> int:

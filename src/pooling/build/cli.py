@@ -1,0 +1,184 @@
+"""``python -m pooling``: the one command line of the build tool (the Makefile calls it).
+
+Subcommands::
+
+    python -m pooling notebooks [SOURCE ...] [--changed] [-p NAME VALUE] [-j N]
+    python -m pooling stale SOURCE ...
+    python -m pooling run --data my.csv --out my-analysis [-p NAME VALUE] [-j N]
+    python -m pooling lint [FILE ...]
+
+``notebooks`` executes notebook sources in place (by default the collection's, without the
+on-demand ones), ``stale`` says which on-demand notebooks are out of date, ``run`` runs every
+notebook on another groups CSV into a directory of its own, and ``lint`` checks the committed
+notebooks (pre-commit calls it). A failed run ends with one line: which notebook, which cell,
+what failed and what to try next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from pooling.data import DEFAULT_COLUMNS, DataError
+from pooling.paths import DEFAULT_DATA
+
+__all__ = ["NEXT_STEPS", "main", "next_step"]
+
+#: What to try when a check fails, by the words of its message.
+NEXT_STEPS = {
+    "divergent": "-p MARGINAL_TARGET_ACCEPT 0.95 (a smaller step size for the hierarchical fit)",
+    "Convergence": "-p DRAWS 10000 -p TUNE 10000 (longer chains)",
+    "Exact-posterior": "-p DRAWS 10000 (more draws), then compare the fit with the exact values",
+}
+
+
+def next_step(err: BaseException) -> str:
+    """The part of the error line that says where to look and what to try next."""
+    partial = getattr(err, "partial", None)
+    look = f"the notebook as far as it ran: {partial}" if partial else "see the output above"
+    detail = f"{getattr(err, 'ename', '')} {getattr(err, 'evalue', None) or err}"
+    tries = [hint for key, hint in NEXT_STEPS.items() if key in detail]
+    return f"{look}; next: {'try ' + tries[0] if tries else 'read the failing cell there'}"
+
+
+def failure_line(err: BaseException, unchanged: Path | None = None) -> str:
+    """One line for a failed notebook: where, what, and what to try next."""
+    name = getattr(err, "ename", type(err).__name__)
+    detail = (getattr(err, "evalue", None) or str(err)).strip().splitlines()
+    where = f" in {err.notebook}" if hasattr(err, "notebook") else ""
+    if getattr(err, "exec_count", None):
+        where += f" (cell [{err.exec_count}])"
+    kept = f", {unchanged} is unchanged" if unchanged else ""
+    return (
+        f"error: run failed{where}{kept}: {name}: {detail[0] if detail else ''}; "
+        f"{next_step(err)}"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    # Options that every executing subcommand shares, defined once.
+    running = argparse.ArgumentParser(add_help=False)
+    running.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        help="override a notebook parameter, e.g. -p MARGINAL_TARGET_ACCEPT 0.95 (repeatable)",
+    )  # fmt: skip
+    running.add_argument(
+        "-j", "--jobs", type=int, default=os.cpu_count() or 1,
+        help="notebooks executed at the same time (default: the number of CPUs)",
+    )  # fmt: skip
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pooling", description="Build the pooling notebook collection."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    notebooks = commands.add_parser(
+        "notebooks", parents=[running], help="execute notebook sources into their .ipynb",
+        description="Execute notebook sources (.py) into executed .ipynb files beside them.",
+    )  # fmt: skip
+    notebooks.add_argument("sources", nargs="*", type=Path,
+                           help="notebook sources (default: the collection's)")  # fmt: skip
+    notebooks.add_argument("--output", type=Path, help="executed notebook (one source only)")
+    notebooks.add_argument("--figures", type=Path, help="directory for figures")
+    notebooks.add_argument("--results", type=Path, help="directory for results")
+    notebooks.add_argument("--changed", action="store_true",
+                           help="only the sources whose outputs are out of date")  # fmt: skip
+
+    stale = commands.add_parser(
+        "stale", help="print one line per on-demand notebook that is out of date"
+    )
+    stale.add_argument("sources", nargs="+", type=Path, help="notebook sources")
+
+    run = commands.add_parser(
+        "run", parents=[running],
+        help="execute every notebook on a CSV, writing notebooks, figures/ and results/ to OUT",
+        description=(
+            "Execute every notebook with the given data. The executed notebooks go to OUT, "
+            "figures to OUT/figures and results to OUT/results. The CSV is checked first; a "
+            "failed or interrupted run leaves OUT exactly as it was."
+        ),
+    )  # fmt: skip
+    run.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the groups CSV")
+    run.add_argument("--out", type=Path, required=True, help="output directory")
+    for key in ("group", "trials", "successes"):
+        run.add_argument(
+            f"--{key}", default=DEFAULT_COLUMNS[key],
+            help=f"name of the {key} column (default: {DEFAULT_COLUMNS[key]})",
+        )  # fmt: skip
+    run.add_argument("--draws", type=int, help="override the notebooks' DRAWS")
+    run.add_argument("--seed", type=int, help="override the notebooks' SEED")
+
+    lint = commands.add_parser("lint", help="check the committed notebooks (pre-commit)")
+    lint.add_argument("files", nargs="*", help="notebook files (default: every notebook)")
+    return parser
+
+
+def _notebooks(args, parameters: dict) -> int:
+    from pooling.build.schedule import run_all
+    from pooling.build.staleness import changed, sources
+
+    if args.output and len(args.sources) > 1:
+        print("error: --output takes a single source", file=sys.stderr)
+        return 2
+    todo = args.sources or sources()
+    todo = changed(todo) if args.changed else todo
+    outputs = {
+        key: value and value.resolve()
+        for key, value in (("output", args.output), ("figures", args.figures),
+                           ("results", args.results))
+    }  # fmt: skip
+    if todo:
+        run_all(todo, lambda source: outputs, parameters, args.jobs)
+    return 0
+
+
+def _stale(args) -> int:
+    from pooling.build.staleness import changed
+
+    for source in changed(args.sources):
+        print(
+            f"{source.with_suffix('.ipynb').name} is out of date: run `make "
+            f"{source.stem.split('_', 1)[1]}` to refresh it (a few minutes)"
+        )
+    return 0
+
+
+def _run(args, parameters: dict) -> int:
+    from pooling.build.own_data import run_collection
+
+    labels = {"group": args.group, "trials": args.trials, "successes": args.successes}
+    parameters.update(
+        {k: v for k, v in (("DRAWS", args.draws), ("SEED", args.seed)) if v is not None}
+    )
+    run_collection(args.data, args.out, labels, parameters, args.jobs)
+    print(f"done: notebooks in {args.out}, figures in {args.out / 'figures'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run; see ``python -m pooling --help``."""
+    args = _parser().parse_args(argv)
+    if args.command == "lint":
+        from pooling.build.lint import check_notebooks
+
+        return check_notebooks(args.files)
+    if args.command == "stale":
+        return _stale(args)
+
+    from pooling.build.own_data import ParameterError, parse_value
+
+    parameters = {name: parse_value(value) for name, value in args.parameter}
+    unchanged = args.out if args.command == "run" else None
+    try:
+        return _run(args, parameters) if args.command == "run" else _notebooks(args, parameters)
+    except (DataError, ParameterError) as err:  # bad input: nothing was run
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"interrupted{f': {unchanged} is unchanged' if unchanged else ''}", file=sys.stderr)
+        return 130
+    except Exception as err:  # a notebook failed: name the error, not the whole traceback
+        print(failure_line(err, unchanged), file=sys.stderr)
+        return 1

@@ -1,0 +1,101 @@
+"""Results that one notebook saves and another reads: ``<results dir>/<stem>.nc``.
+
+Fits are saved as InferenceData, tables as ``xarray.Dataset``; the comparison notebook reads
+them instead of refitting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pooling.files import atomic_path
+from pooling.paths import results_dir
+
+__all__ = ["load_idata", "load_table", "result_path", "save_idata"]
+
+
+def result_path(stem: str) -> Path:
+    """Where the result of notebook ``stem`` lives: ``<results dir>/<stem>.nc``.
+
+    Parameters
+    ----------
+    stem : str
+        File stem, usually the notebook stem.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return results_dir() / f"{stem}.nc"
+
+
+def load_idata(stem: str):
+    """Load the InferenceData that another notebook saved.
+
+    Parameters
+    ----------
+    stem : str
+        The saving notebook's stem, e.g. ``"01_no_pooling"``.
+
+    Returns
+    -------
+    arviz.InferenceData
+
+    Raises
+    ------
+    FileNotFoundError
+        One line naming the missing file and saying to run ``make``.
+    """
+    import arviz as az
+
+    return az.from_netcdf(_existing_result(stem))
+
+
+def load_table(stem: str):
+    """Load a table (an ``xarray.Dataset``) that another notebook saved with :func:`save_idata`.
+
+    Parameters
+    ----------
+    stem : str
+        File stem, e.g. ``"01_no_pooling_refits"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    FileNotFoundError
+        One line naming the missing file and saying to run ``make``.
+    """
+    import xarray as xr
+
+    return xr.load_dataset(_existing_result(stem)).to_dataframe()
+
+
+def _existing_result(stem: str) -> Path:
+    path = result_path(stem)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run `make` first to fit the models")
+    return path
+
+
+def save_idata(idata, stem: str) -> Path:
+    """Save an InferenceData as ``<results dir>/<stem>.nc``.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData or xarray.Dataset
+        The fit (or table of results) to save.
+    stem : str
+        File stem, usually the notebook stem.
+
+    Returns
+    -------
+    pathlib.Path
+        Where the file was written.
+    """
+    path = result_path(stem)
+    with atomic_path(path) as tmp:
+        idata.to_netcdf(tmp)
+    return path
