@@ -46,7 +46,7 @@ CHAINS = 4
 TARGET_ACCEPT = 0.95
 REFIT_DRAWS = 1000  # leave-one-out refits (for notebook 4): draws per chain
 REFIT_TUNE = 1000  # ... and tuning steps per chain
-REFIT_GROUPS = 12  # most groups refitted (past 12: the extremes of the plots); 0: none
+REFIT_GROUPS = None  # groups refitted: None, those of the plots; 0, none
 SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS
 
 # %%
@@ -55,7 +55,7 @@ import pymc as pm
 from IPython.display import SVG
 from scipy import stats
 
-from pooling import checks, exact, plots, session
+from pooling import checks, exact, plots, selection, session
 from pooling.data import load_groups
 from pooling.figures import save_graph, show_figure
 from pooling.fits import CompiledSampler, complete
@@ -189,7 +189,7 @@ no_pooling_exact.round(4)
 # the allowed error of each quantile):
 
 # %%
-shown = plots.select_groups(groups)  # every group, or the extremes when there are many
+shown = selection.select_groups(groups)  # every group, or the extremes when there are many
 agreement = checks.assert_matches_exact(
     no_pooling_idata, no_pooling_exact, quantiles_of=no_pooling_exact.index[shown]
 )
@@ -202,7 +202,8 @@ agreement.round(4)
 pictured = no_pooling_exact.iloc[shown]
 draws = {q: checks.draws_of(no_pooling_idata, q).to_numpy() for q in pictured.index}
 pdfs = {q: stats.beta(row["a"], row["b"]).pdf for q, row in pictured.iterrows()}
-title = "No pooling: NUTS draws against the exact posterior" + plots.selection_note(groups, shown)
+title = "No pooling: NUTS draws against the exact posterior"
+title += selection.selection_note(groups, shown)
 fig = plots.overlay_exact(draws, pdfs, title)
 show_figure(fig, STEM, "exact")
 
@@ -239,7 +240,7 @@ show_figure(fig, STEM, "exact")
 # %%
 refits = refit_without_each_group(
     no_pooling_sampler, groups, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
-    target_accept=TARGET_ACCEPT, only=plots.select_groups(groups, REFIT_GROUPS),
+    target_accept=TARGET_ACCEPT, only=selection.select_groups(groups, REFIT_GROUPS),
 )  # fmt: skip
 lovo = loo_table(
     refits, groups, lambda post, i, n, y: stats.binom.logpmf(y, n, post["theta"][..., i])

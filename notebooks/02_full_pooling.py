@@ -38,7 +38,7 @@ CHAINS = 4
 TARGET_ACCEPT = 0.8  # PyMC's default, as in the reference analysis
 REFIT_DRAWS = 1000  # leave-one-out refits (for notebook 4): draws per chain
 REFIT_TUNE = 1000  # ... and tuning steps per chain
-REFIT_GROUPS = 12  # most groups refitted (past 12: the extremes of the plots); 0: none
+REFIT_GROUPS = None  # groups refitted: None, those of the plots; 0, none
 SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS
 
 # %%
@@ -47,7 +47,7 @@ import pymc as pm
 from IPython.display import SVG
 from scipy import stats
 
-from pooling import checks, exact, plots, session
+from pooling import checks, exact, plots, selection, session
 from pooling.data import load_groups
 from pooling.figures import save_graph, show_figure
 from pooling.fits import CompiledSampler, complete
@@ -191,7 +191,7 @@ show_figure(fig, STEM, "exact")
 # %%
 refits = refit_without_each_group(
     full_pooling_sampler, groups, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
-    target_accept=TARGET_ACCEPT, only=plots.select_groups(groups, REFIT_GROUPS),
+    target_accept=TARGET_ACCEPT, only=selection.select_groups(groups, REFIT_GROUPS),
 )  # fmt: skip
 lovo = loo_table(refits, groups, lambda post, i, n, y: stats.binom.logpmf(y, n, post["theta"]))
 save_idata(lovo.to_xarray(), f"{STEM}_refits")

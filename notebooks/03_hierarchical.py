@@ -50,7 +50,7 @@ PRIOR_SCALE = 10.0  # scale of the HalfNormal hyperpriors on alpha and beta, as 
 WIDE_PRIOR_SCALE = 100.0  # a ten times wider hyperprior, for the sensitivity section
 REFIT_DRAWS = 1000  # leave-one-out refits (for notebook 4): draws per chain
 REFIT_TUNE = 1000  # ... and tuning steps per chain
-REFIT_GROUPS = 12  # most groups refitted (past 12: the extremes of the plots); 0: none
+REFIT_GROUPS = None  # groups refitted: None, those of the plots; 0, none
 SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS
 
 # %%
@@ -65,7 +65,7 @@ import xarray as xr
 from IPython.display import SVG
 from scipy import stats
 
-from pooling import checks, exact, plots, sensitivity, session
+from pooling import checks, exact, plots, selection, sensitivity, session
 from pooling.data import load_groups
 from pooling.figures import save_graph, show_figure
 from pooling.fits import CompiledSampler, complete, model_variables
@@ -360,7 +360,7 @@ pd.concat(both, axis=1).round(3)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-shown = plots.select_groups(groups)  # every group, or the 12 of the plots when there are more
+shown = selection.select_groups(groups)  # every group, or the 12 of the plots when there are more
 hierarchical_exact = hier_exact.summary(groups.index[shown])
 print(f"exact mode of mu: {hier_exact.mu_mode:.4f}")
 hierarchical_exact.round(4)
@@ -397,7 +397,8 @@ draws = {q: checks.draws_of(hierarchical_idata, q).to_numpy() for q in quantitie
 pdfs = {"alpha": hier_exact.alpha_pdf, "beta": hier_exact.beta_pdf, "mu": hier_exact.mu_pdf,
         "theta_new": hier_exact.theta_pdf}
 pdfs.update({f"theta[{g}]": partial(hier_exact.theta_pdf, group=g) for g in groups.index[shown]})
-title = "Hierarchical: NUTS draws against the exact posterior" + plots.selection_note(groups, shown)
+title = "Hierarchical: NUTS draws against the exact posterior"
+title += selection.selection_note(groups, shown)
 fig = plots.overlay_exact(draws, pdfs, title)
 show_figure(fig, STEM, "exact")
 
@@ -471,7 +472,7 @@ moved = int((ranks.iloc[:, 0] != ranks.iloc[:, 1]).sum())
 print(f"ranking by mean theta: {moved} of {len(groups)} {labels.group}s change rank "
       "under the wider hyperprior")
 pd.concat({"mean theta": pd.DataFrame(rates), "rank": ranks}, axis=1).iloc[
-    plots.select_groups(groups)
+    selection.select_groups(groups)
 ].round(3)
 
 # %% [markdown]
@@ -509,7 +510,7 @@ pd.concat({"mean theta": pd.DataFrame(rates), "rank": ranks}, axis=1).iloc[
 # %%
 refits = refit_without_each_group(
     marginal_sampler, groups, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
-    target_accept=MARGINAL_TARGET_ACCEPT, only=plots.select_groups(groups, REFIT_GROUPS),
+    target_accept=MARGINAL_TARGET_ACCEPT, only=selection.select_groups(groups, REFIT_GROUPS),
 )  # fmt: skip
 lovo = loo_table(
     refits, groups,

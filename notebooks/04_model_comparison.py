@@ -46,7 +46,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from pooling import exact, plots, session
+from pooling import exact, plots, selection, session
 from pooling.data import load_groups
 from pooling.figures import show_figure
 from pooling.paths import DEFAULT_DATA
@@ -86,8 +86,8 @@ mu = fits["hierarchical"].posterior["mu"]
 # Observed rates (undefined for a group with no trials), and the groups that plots and tables
 # list: all of them up to 12, else the 6 lowest and 6 highest observed rates.
 observed_rate = np.divide(successes, trials, out=np.full(len(groups), np.nan), where=trials > 0)
-shown = plots.select_groups(groups)
-note = plots.selection_note(groups, shown)
+shown = selection.select_groups(groups)
+note = selection.selection_note(groups, shown)
 
 # %% [markdown]
 # ## 1. Shrinkage
@@ -113,18 +113,18 @@ for name, draws in theta.items():
                 color=colours[name], zorder=1)  # fmt: skip
     ax.errorbar(x[shown], mean[shown], yerr=[mean[shown] - hdi[:, 0], hdi[:, 1] - mean[shown]],
                 fmt="o", capsize=3, color=colours[name], label=f"{name} (mean, 94% HDI)")
-if len(groups) <= plots.MAX_PANELS:
+if len(groups) <= selection.LISTED:
     ax.plot(trials, observed_rate, "kx", ms=9, mew=2, label="observed rate")
 else:
     ax.plot(trials, observed_rate, "k.", ms=2 if dense else 4, alpha=0.6, label="observed rate",
             zorder=1.5)  # fmt: skip
 ax.axhline(float(mu.mean()), color=colours["hierarchical"], ls="--", lw=1,
            label=f"population mean mu = {float(mu.mean()):.2f}")
-# Names for every group while they fit; past plots.MAX_PANELS, for the three lowest and three
+# Names for every group while they fit; past selection.LISTED, for the three lowest and three
 # highest observed rates only (the title says so).
-named = shown if len(groups) <= plots.MAX_PANELS else plots.select_groups(groups, 6)
+named = shown if len(groups) <= selection.LISTED else selection.select_groups(groups, 6)
 plots.label_points(ax, trials, observed_rate, groups.index, named,
-                   stack=len(groups) > plots.MAX_PANELS)  # fmt: skip
+                   stack=len(groups) > selection.LISTED)  # fmt: skip
 ax.set_xscale("log")
 title = f"Shrinkage: estimates of each {labels.group}'s success probability"
 if len(named) < len(groups):

@@ -61,7 +61,7 @@ import pandas as pd
 import pymc as pm
 from scipy import stats
 
-from pooling import calibration, plots, session
+from pooling import calibration, plots, selection, session
 from pooling.data import load_groups
 from pooling.figures import show_figure
 from pooling.fits import CompiledSampler
@@ -82,7 +82,7 @@ JEFFREYS = (0.5, 0.5)  # the Beta prior of notebooks 1 and 2
 groups = load_groups(DATA or DEFAULT_DATA, group=GROUP, trials=TRIALS, successes=SUCCESSES)
 labels = groups.attrs["labels"]
 trials = groups["trials"].to_numpy()
-shown = plots.select_groups(groups)  # the groups whose theta is ranked (at most 12)
+shown = selection.select_groups(groups)  # the groups whose theta is ranked (at most 12)
 names = [f"theta[{g}]" for g in groups.index[shown]]
 print(
     f"{len(groups)} groups, {trials.sum()} {labels.trials} in all; "

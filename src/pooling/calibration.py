@@ -29,7 +29,7 @@ import pandas as pd
 from arviz.stats.ecdf_utils import ecdf_confidence_band
 from scipy import stats
 
-from pooling.checks import _fail_unless
+from pooling.checks import fail_unless
 
 __all__ = [
     "EVAL_POINTS",
@@ -215,4 +215,4 @@ def assert_calibrated(values: pd.DataFrame, family_level: float = FAMILY_LEVEL) 
         Naming the quantities whose ECDF left the family-wise band.
     """
     what = f"Calibration check (family-wise level {family_level:g})"
-    return _fail_unless(uniformity(values, family_level), what)
+    return fail_unless(uniformity(values, family_level), what)

@@ -16,6 +16,23 @@ import pandas as pd
 
 from pooling.exact import QUANTILES
 
+__all__ = [
+    "ESS_MIN",
+    "FAMILY_FALSE_ALARM",
+    "N_MCSE",
+    "RHAT_MAX",
+    "CheckFailed",
+    "assert_converged",
+    "assert_matches_exact",
+    "assert_no_divergences",
+    "convergence",
+    "divergences",
+    "draws_of",
+    "exact_agreement",
+    "fail_unless",
+    "mcse_tolerance",
+]
+
 #: Largest acceptable rank-normalised split R-hat.
 RHAT_MAX = 1.01
 #: Smallest acceptable bulk and tail effective sample size.
@@ -58,7 +75,21 @@ class CheckFailed(AssertionError):
     """A diagnostic or exactness check that did not pass."""
 
 
-def _fail_unless(table: pd.DataFrame, what: str) -> pd.DataFrame:
+def fail_unless(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Raise :class:`CheckFailed` naming the failed rows, unless every row of ``table`` is ok.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per quantity checked, with a boolean column ``ok``.
+    what : str
+        The check's name, for the message.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table``, when every row passed.
+    """
     ok = bool(table["ok"].all())
     if not ok:
         bad = table.loc[~table["ok"]]
@@ -110,7 +141,7 @@ def assert_converged(idata, var_names: list[str]) -> pd.DataFrame:
     CheckFailed
         When any scalar fails.
     """
-    return _fail_unless(convergence(idata, var_names), "Convergence check")
+    return fail_unless(convergence(idata, var_names), "Convergence check")
 
 
 def divergences(idata) -> int:
@@ -246,4 +277,4 @@ def assert_matches_exact(idata, exact: pd.DataFrame, quantiles_of=None) -> pd.Da
         When a mean is more than :func:`mcse_tolerance` standard errors away, or a quantile
         further than its tolerance.
     """
-    return _fail_unless(exact_agreement(idata, exact, quantiles_of), "Exact-posterior check")
+    return fail_unless(exact_agreement(idata, exact, quantiles_of), "Exact-posterior check")

@@ -18,6 +18,8 @@ from pandera.errors import SchemaErrors
 
 from pooling.paths import DEFAULT_DATA
 
+__all__ = ["DEFAULT_COLUMNS", "MIN_GROUPS", "DataError", "Labels", "load_groups"]
+
 #: Column names of the shipped file.
 DEFAULT_COLUMNS = {"group": "vehicle", "trials": "launches", "successes": "successes"}
 MIN_GROUPS = 2

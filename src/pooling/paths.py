@@ -11,6 +11,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+__all__ = [
+    "DATA_DIR",
+    "DEFAULT_DATA",
+    "FIGURES_ENV",
+    "NOTEBOOKS_DIR",
+    "PACKAGE_DIR",
+    "RESULTS_ENV",
+    "ROOT",
+    "figures_dir",
+    "results_dir",
+]
+
 #: Repository root (the package is installed editable from ``src/pooling``).
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -1,8 +1,8 @@
 """Plots shared by more than one notebook.
 
-Plots that list groups show every group up to :data:`MAX_PANELS` groups; past that, the
-groups with the lowest and the highest observed rates (:func:`select_groups`), and their
-title says so (:func:`selection_note`).
+Plots that list groups show every group up to :data:`pooling.selection.LISTED` groups; past
+that, the groups with the lowest and the highest observed rates, and their title says so
+(:mod:`pooling.selection`).
 """
 
 from __future__ import annotations
@@ -13,66 +13,23 @@ import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
 
-#: Beyond this many groups, per-group panels give way to one compact interval plot.
-MAX_PANELS = 12
+from pooling.selection import LISTED, select_groups, selection_note
+
+__all__ = [
+    "DRAWS",
+    "EXACT",
+    "OBSERVED",
+    "calibration_ecdf",
+    "calibration_summary",
+    "forest",
+    "label_points",
+    "overlay_exact",
+    "ppc_counts",
+    "trace",
+]
+
 #: Colours: sampled draws, exact answer, observed data.
 DRAWS, EXACT, OBSERVED = "C0", "black", "C3"
-
-
-def select_groups(groups, limit: int = MAX_PANELS) -> np.ndarray:
-    """Positions of the groups that a plot or table lists.
-
-    Parameters
-    ----------
-    groups : pandas.DataFrame
-        The validated groups frame (columns ``trials`` and ``successes``).
-    limit : int, optional
-        Most groups listed.
-
-    Returns
-    -------
-    numpy.ndarray
-        Every position, in data order, when there are at most ``limit`` groups; otherwise
-        the ``limit // 2`` groups with the lowest observed rate and the ``limit // 2`` with
-        the highest, lowest first. Groups with no trials have no rate and come last (they
-        are listed only when fewer than ``limit`` groups have trials). Ties keep the data
-        order, so the choice is the same on every run.
-    """
-    if len(groups) <= limit:
-        return np.arange(len(groups))
-    trials = groups["trials"].to_numpy()
-    rate = np.divide(groups["successes"].to_numpy(), trials, out=np.full(len(trials), np.inf),
-                     where=trials > 0)  # fmt: skip
-    order = np.argsort(rate, kind="stable")  # no trials (inf) last
-    rated = int((trials > 0).sum())
-    if rated <= limit:
-        return order[:limit]
-    return np.concatenate([order[: limit // 2], order[rated - limit // 2 : rated]])
-
-
-def selection_note(groups, shown: np.ndarray) -> str:
-    """A second title line saying which groups are shown, when not all of them are.
-
-    Parameters
-    ----------
-    groups : pandas.DataFrame
-        The validated groups frame.
-    shown : numpy.ndarray
-        From :func:`select_groups`.
-
-    Returns
-    -------
-    str
-        ``""`` when every group is shown, otherwise e.g. ``"\\n(the 6 lowest and 6 highest
-        observed rates of 71 experiment groups)"``, to append to a title.
-    """
-    if len(shown) == len(groups):
-        return ""
-    of = f"of {len(groups):,} {groups.attrs['labels'].group} groups"
-    if (groups["trials"].to_numpy() > 0).sum() <= len(shown):  # see select_groups
-        return f"\n({len(shown)} {of}: those with trials first)"
-    half = len(shown) // 2
-    return f"\n(the {half} lowest and {half} highest observed rates {of})"
 
 
 def label_points(ax, x, y, names, positions, stack: bool = False) -> None:
@@ -250,7 +207,7 @@ def ppc_counts(idata, groups, observed: str = "y", title: str = "Posterior predi
     -------
     matplotlib.figure.Figure
         One histogram of replicated counts per group with the observed count marked; past
-        MAX_PANELS groups, one plot of 94% intervals of the replicated success rate with the
+        LISTED groups, one plot of 94% intervals of the replicated success rate with the
         observed rate, for the groups with the lowest and highest observed rates.
     """
     labels = groups.attrs["labels"]
@@ -258,7 +215,7 @@ def ppc_counts(idata, groups, observed: str = "y", title: str = "Posterior predi
     dim = [d for d in rep.dims if d not in ("chain", "draw")][0]
     rep = rep.stack(sample=("chain", "draw")).transpose(dim, "sample").to_numpy()
     trials, successes = groups["trials"].to_numpy(), groups["successes"].to_numpy()
-    if len(groups) <= MAX_PANELS:
+    if len(groups) <= LISTED:
         fig, axes = _grid(len(groups))
         for ax, name, row, n, y in zip(axes, groups.index, rep, trials, successes, strict=True):
             lo, hi = np.quantile(row, [0.001, 0.999]).astype(int)
@@ -272,7 +229,7 @@ def ppc_counts(idata, groups, observed: str = "y", title: str = "Posterior predi
         fig.suptitle(title)
         return fig
     rate = successes / np.maximum(trials, 1)
-    shown = select_groups(groups, 2 * MAX_PANELS)  # a line per group: room for more than panels
+    shown = select_groups(groups, 2 * LISTED)  # a line per group: room for more than panels
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(shown) + 1.8), layout="constrained")
     rep_rate = rep[shown] / np.maximum(trials[shown], 1)[:, None]
     lo, hi = np.quantile(rep_rate, [0.03, 0.97], axis=1)

@@ -17,6 +17,8 @@ from scipy import special
 
 from pooling.fits import CompiledSampler
 
+__all__ = ["log_predictive", "loo_table", "refit_without_each_group"]
+
 
 def refit_without_each_group(
     sampler: CompiledSampler,

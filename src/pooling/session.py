@@ -11,6 +11,8 @@ import seaborn as sns
 
 from pooling import portable
 
+__all__ = ["setup"]
+
 
 def setup() -> None:
     """Apply the house plotting style and silence messages that are not results.

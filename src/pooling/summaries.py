@@ -9,6 +9,8 @@ from scipy import special
 
 from pooling.exact import mu_kappa_to_log_ab, refine_maximum
 
+__all__ = ["ConditionalMuDensity"]
+
 
 class ConditionalMuDensity:
     """Rao-Blackwellised estimate of the marginal posterior density of ``mu``.

@@ -52,8 +52,7 @@ def failure_line(err: BaseException, unchanged: Path | None = None) -> str:
         where += f" (cell [{err.exec_count}])"
     kept = f", {unchanged} is unchanged" if unchanged else ""
     return (
-        f"error: run failed{where}{kept}: {name}: {detail[0] if detail else ''}; "
-        f"{next_step(err)}"
+        f"error: run failed{where}{kept}: {name}: {detail[0] if detail else ''}; {next_step(err)}"
     )
 
 

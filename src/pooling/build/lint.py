@@ -108,4 +108,3 @@ def check_notebooks(args: list[str]) -> int:
     for problem in problems:
         print(problem)
     return 1 if problems else 0
-

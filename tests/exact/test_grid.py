@@ -1,5 +1,5 @@
-"""Exact posteriors: closed forms, grid accuracy, an independent Monte Carlo check, and the
-agreement of the grid's density with the PyMC model's own log density."""
+"""The grid posterior: the reference figures, accuracy, an independent Monte Carlo check, and
+the agreement of its density with the PyMC model's own log density."""
 
 from __future__ import annotations
 
@@ -10,18 +10,6 @@ import pytest
 from scipy import stats
 
 from pooling import exact
-from pooling.data import load_groups
-from pooling.paths import DATA_DIR
-
-
-@pytest.fixture(scope="module")
-def groups():
-    return load_groups()
-
-
-@pytest.fixture(scope="module")
-def hier(groups):
-    return exact.HierarchicalPosterior(groups)
 
 
 def frame(trials, successes):
@@ -29,23 +17,6 @@ def frame(trials, successes):
         {"trials": trials, "successes": successes},
         index=pd.Index([f"g{i}" for i in range(len(trials))], name="group"),
     )
-
-
-def test_no_pooling_closed_form(groups):
-    table = exact.no_pooling(groups)
-    y, n = groups["successes"].to_numpy(), groups["trials"].to_numpy()
-    np.testing.assert_allclose(table["mean"], (0.5 + y) / (1 + n))
-    var = (0.5 + y) * (0.5 + n - y) / ((1 + n) ** 2 * (2 + n))
-    np.testing.assert_allclose(table["sd"], np.sqrt(var))
-    assert table.loc["theta[Falcon 1]", "a"] == 2.5
-
-
-def test_full_pooling_closed_form(groups):
-    row = exact.full_pooling(groups).loc["theta"]
-    assert (row["a"], row["b"]) == (317.5, 10.5)
-    assert row["mean"] == pytest.approx(317.5 / 328)
-    assert row["mean"] == pytest.approx(0.968, abs=5e-4)  # the reference's pooled estimate
-    assert stats.beta(317.5, 10.5).cdf(row["q03"]) == pytest.approx(0.03)
 
 
 def test_hierarchical_matches_the_reference_figures(hier):
@@ -66,13 +37,6 @@ def test_no_data_gives_back_the_prior():
     # by symmetry of the prior, mu is centred on 1/2 and every rate has mean 1/2
     assert table.loc["mu", "mean"] == pytest.approx(0.5, abs=1e-6)
     assert table.loc["theta[g0]", "mean"] == pytest.approx(0.5, abs=1e-6)
-
-
-def test_group_with_zero_trials_equals_a_new_group(hier, groups):
-    extended = pd.concat([groups, frame([0], [0]).rename(index={"g0": "New"})])
-    table = exact.HierarchicalPosterior(extended).summary()
-    np.testing.assert_allclose(table.loc["theta[New]"], table.loc["theta_new"], atol=1e-10)
-    np.testing.assert_allclose(table.loc["mu"], hier.summary().loc["mu"], atol=1e-10)
 
 
 def test_log_density_is_prior_times_every_groups_beta_binomial_likelihood():
@@ -149,32 +113,3 @@ def test_log_density_is_the_pymc_model(groups, hier):
     ours = np.array([hier.log_density(u, v) for u, v in points]).ravel()
     theirs = np.array([logp({"alpha_log__": u, "beta_log__": v}) for u, v in points])
     np.testing.assert_allclose(ours - ours[0], theirs - theirs[0], atol=1e-8)
-
-
-def test_theta_density_at_the_ends_is_its_limit_without_warnings(hier):
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        ends = hier.theta_pdf(np.array([0.0, 1.0]), "Falcon Heavy")  # 9 of 9: spike at 1
-    assert ends[0] == 0.0
-    assert ends[1] == np.inf
-
-
-def test_leave_one_out_from_the_full_grid_matches_a_grid_of_its_own():
-    rats = load_groups(DATA_DIR / "rat_tumours.csv", group="experiment", trials="rats",
-                       successes="tumours")  # fmt: skip
-    full = exact.HierarchicalPosterior(rats)
-    n_all, y_all = rats["trials"].to_numpy(), rats["successes"].to_numpy()
-    for i in (0, 35, 70):
-        rest = np.arange(len(rats)) != i
-        others = rats.assign(trials=np.where(rest, n_all, 0), successes=np.where(rest, y_all, 0))
-        own = exact.HierarchicalPosterior(others).log_predictive(int(n_all[i]), int(y_all[i]))
-        assert full.log_predictive_without(i) == pytest.approx(own, abs=1e-4)
-    table = exact.leave_one_group_out(rats, only=[35, 0])
-    assert list(table.index) == [rats.index[0], rats.index[35]]
-
-
-def test_leave_one_out_refuses_the_full_grid_when_a_group_dominates(hier, groups):
-    # Falcon 9 is 304 of 327 launches: without it the posterior is elsewhere.
-    assert hier.log_predictive_without(list(groups.index).index("Falcon 9")) is None

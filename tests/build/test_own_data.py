@@ -101,7 +101,7 @@ def test_interrupted_run_leaves_previous_output_untouched(tmp_path):
 
 
 def test_many_groups_run_lists_the_extremes_and_refits_only_those(tmp_path):
-    # 30 groups (past plots.MAX_PANELS), one of them without trials; small sampler settings.
+    # 30 groups (past selection.LISTED), one of them without trials; small sampler settings.
     rng = np.random.default_rng(3)
     trials = rng.integers(1, 40, 30)
     trials[7] = 0

@@ -1,4 +1,4 @@
-"""Warm forked kernels and the runner's scheduling: same bytes, clean ends, only what changed."""
+"""What is out of date: only what changed, with the notebooks that read it."""
 
 from __future__ import annotations
 
@@ -8,16 +8,11 @@ import time
 
 import pytest
 
-from pooling.build.execute import execute
-from pooling.build.kernels import KernelServer
-from pooling.build.schedule import run_all
 from pooling.build.staleness import NEEDS, ON_DEMAND, changed, input_digest
 from pooling.build.staleness import sources as collection_sources
 from pooling.paths import NOTEBOOKS_DIR
 
-# Small runs of the full-pooling notebook: the cheapest one that samples and plots.
 SOURCE = NOTEBOOKS_DIR / "02_full_pooling.py"
-SMALL = {"DRAWS": 1000, "TUNE": 500, "REFIT_DRAWS": 200, "REFIT_TUNE": 200}
 
 
 def outputs(directory):
@@ -26,42 +21,6 @@ def outputs(directory):
         "figures": directory / "figures",
         "results": directory / "results",
     }
-
-
-def test_forked_kernel_gives_the_same_bytes_as_a_fresh_kernel(tmp_path):
-    execute(SOURCE, parameters=SMALL, **outputs(tmp_path / "fresh"))
-    run_all([SOURCE], lambda source: outputs(tmp_path / "warm"), SMALL)
-    fresh, warm = tmp_path / "fresh", tmp_path / "warm"
-    assert (warm / f"{SOURCE.stem}.ipynb").read_bytes() == (
-        fresh / f"{SOURCE.stem}.ipynb"
-    ).read_bytes()
-    figures = sorted(p.name for p in (fresh / "figures").iterdir())
-    assert figures == sorted(p.name for p in (warm / "figures").iterdir())
-    for name in figures:
-        assert (warm / "figures" / name).read_bytes() == (fresh / "figures" / name).read_bytes()
-
-
-def test_closing_the_server_ends_its_kernels(tmp_path):
-    from jupyter_client.connect import write_connection_file
-
-    connection, _ = write_connection_file(str(tmp_path / "kernel.json"))
-    server = KernelServer(warm=False)
-    kernel = server.fork(connection, str(tmp_path), {})
-    assert kernel.poll() is None
-    server.close()
-    kernel.wait(timeout=20)
-    with pytest.raises(ProcessLookupError):
-        os.kill(kernel.pid, 0)
-
-
-def test_a_failing_notebook_stops_the_run(tmp_path):
-    with pytest.raises(Exception, match="not found: run `make` first"):  # 04 without results
-        run_all(
-            [NOTEBOOKS_DIR / "04_model_comparison.py"],
-            lambda source: {"output": tmp_path / "04.ipynb", "figures": tmp_path / "f",
-                            "results": tmp_path / "empty"},
-        )  # fmt: skip
-    assert not (tmp_path / "04.ipynb").exists()
 
 
 @pytest.fixture
@@ -115,15 +74,3 @@ def test_on_demand_notebook_is_stale_by_content_not_by_date(tmp_path):
     source.write_text(source.read_text() + "\n# an edit\n")
     assert changed([source]) == [source]
     assert source not in collection_sources()  # never run by `make`
-
-
-def test_report_stale_says_so_in_one_line_and_runs_nothing(tmp_path, capsys):
-    from pooling.build.cli import main
-
-    (stem,) = ON_DEMAND
-    source = tmp_path / f"{stem}.py"
-    source.write_text((NOTEBOOKS_DIR / f"{stem}.py").read_text())
-    assert main(["stale", str(source)]) == 0
-    (line,) = capsys.readouterr().out.splitlines()
-    assert line.startswith(f"{stem}.ipynb is out of date") and "make calibration" in line
-    assert not source.with_suffix(".ipynb").exists()

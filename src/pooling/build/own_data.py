@@ -1,0 +1,189 @@
+"""Run the whole collection on another groups CSV, into a directory of its own.
+
+:func:`run_collection` validates the CSV before anything is compiled and builds the whole
+output in a staging directory beside ``out``, moving it into place only when every notebook
+has succeeded: a failed or interrupted run leaves ``out`` as it was.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+
+from pooling.build.schedule import run_all
+from pooling.build.staleness import declared_parameters, sources
+
+__all__ = ["MANY_GROUPS", "QUICK_SETTINGS", "ParameterError", "advice", "parse_value",
+           "run_collection"]  # fmt: skip
+
+
+class ParameterError(ValueError):
+    """A notebook parameter that no notebook declares."""
+
+
+#: Past this many groups, a run at the notebooks' default settings takes hours (see README).
+MANY_GROUPS = 2000
+#: Settings that keep a run on that many groups short; see :func:`advice`.
+QUICK_SETTINGS = {"DRAWS": 2000, "TUNE": 1000, "REFIT_GROUPS": 0}
+
+
+def advice(n_groups: int, parameters: dict) -> str | None:
+    """A note on run time for data with very many groups, when the settings are the defaults.
+
+    The no-pooling and as-written hierarchical models sample one rate per group, and every
+    leave-one-out refit samples them all again, so time grows with groups times draws.
+
+    Parameters
+    ----------
+    n_groups : int
+        Groups in the data.
+    parameters : dict
+        The notebook parameters given on the command line.
+
+    Returns
+    -------
+    str or None
+        One line naming quicker settings, or ``None`` when there are at most
+        :data:`MANY_GROUPS` groups or any of those settings was given.
+    """
+    if n_groups <= MANY_GROUPS or set(QUICK_SETTINGS) & set(parameters):
+        return None
+    flags = " ".join(f"-p {name} {value}" for name, value in QUICK_SETTINGS.items())
+    return (
+        f"note: {n_groups:,} groups: at the notebooks' default draws and refits this run takes "
+        f"hours; {flags} is much quicker (README, Many groups)"
+    )
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Treat ``kill`` (SIGTERM) like Ctrl-C, so the clean-up below runs for both."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _publish(staging: Path, out: Path) -> None:
+    """Move every entry of ``staging`` into ``out``, replacing what was there.
+
+    Each entry is swapped by two renames on the same file system; signals are held off
+    meanwhile, so an interrupt cannot leave a half-swapped entry.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    old = staging / ".replaced"
+    old.mkdir()
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        for entry in sorted(staging.iterdir()):
+            if entry == old:
+                continue
+            target = out / entry.name
+            if target.exists():
+                target.rename(old / entry.name)
+            entry.rename(target)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def run_collection(
+    data: Path,
+    out: Path,
+    labels: dict[str, str],
+    parameters: dict | None = None,
+    jobs: int = 1,
+) -> list[Path]:
+    """Execute every notebook on another groups CSV, writing everything into ``out``.
+
+    Parameters
+    ----------
+    data : pathlib.Path
+        The groups CSV.
+    out : pathlib.Path
+        Receives the executed notebooks, ``figures/`` and ``results/``.
+    labels : dict
+        Column names: keys ``group``, ``trials``, ``successes``.
+    parameters : dict, optional
+        Further notebook parameters (``DRAWS``, ``SEED``, ...).
+    jobs : int, optional
+        Notebooks executed at the same time.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The executed notebooks in ``out``.
+
+    Raises
+    ------
+    pooling.data.DataError
+        When the CSV is invalid; nothing has been compiled or written then.
+    ParameterError
+        When ``parameters`` names a parameter that no notebook has.
+    Exception
+        A notebook's failure; ``out`` is untouched, and the failed notebook as far as it ran
+        is kept beside it as ``<out>.<stem>.partial.ipynb`` (``err.partial``).
+    """
+    from pooling.data import load_groups
+
+    data, out = Path(data).resolve(), Path(out).resolve()
+    groups = load_groups(data, **labels)  # fail on bad input before any model is compiled
+    known = set().union(*(declared_parameters(source) for source in sources()))
+    unknown = sorted(set(parameters or {}) - known)
+    if unknown:
+        raise ParameterError(
+            f"unknown notebook parameter {', '.join(unknown)}; the notebooks' parameters are "
+            f"{', '.join(sorted(known))}"
+        )
+    note = advice(len(groups), parameters or {})
+    if note:
+        print(note, flush=True)
+    params = {
+        "DATA": str(data),
+        "GROUP": labels["group"],
+        "TRIALS": labels["trials"],
+        "SUCCESSES": labels["successes"],
+        **(parameters or {}),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        with _sigterm_as_interrupt():
+            run_all(
+                sources(),
+                lambda source: {
+                    "output": staging / f"{source.stem}.ipynb",
+                    "figures": staging / "figures",
+                    "results": staging / "results",
+                },
+                params,
+                jobs,
+            )
+            _publish(staging, out)
+    except Exception as err:
+        # Keep the failed notebook, as far as it ran, beside OUT (never in it).
+        partial = getattr(err, "partial", None)
+        if partial is not None and partial.exists():
+            kept = out.parent / f"{out.name}.{partial.name}"
+            shutil.move(partial, kept)
+            err.partial = kept
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / f"{source.stem}.ipynb" for source in sources()]
+
+
+def parse_value(text: str):
+    """A parameter value: a Python literal when it parses as one, else the string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text

@@ -1,0 +1,96 @@
+"""Run several notebooks at once, each as soon as the notebooks it reads have finished."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pooling.build import speedups
+from pooling.build.execute import execute
+from pooling.build.staleness import NEEDS, declared_parameters
+
+__all__ = ["run_all"]
+
+
+def run_all(
+    notebooks: list[Path],
+    outputs: Callable[[Path], dict],
+    parameters: dict | None = None,
+    jobs: int = 1,
+) -> None:
+    """Execute notebooks, independent ones in parallel, each in a warm forked kernel.
+
+    Parameters
+    ----------
+    notebooks : list of pathlib.Path
+        Sources to execute. A notebook listed in :data:`NEEDS` starts once the notebooks it
+        reads (those of them in this list) have finished.
+    outputs : callable
+        ``outputs(source)`` gives the keyword arguments ``output``, ``figures`` and
+        ``results`` of :func:`execute` for that source.
+    parameters : dict, optional
+        Parameters; each notebook gets those its ``parameters`` cell declares.
+    jobs : int, optional
+        Notebooks executed at the same time.
+
+    Notes
+    -----
+    Kernels are forked from a warm helper and compile through the disk cache when
+    :func:`pooling.build.speedups.install` allows; otherwise the notebooks run one at a time,
+    each in a freshly started kernel with nutpie's own compile, and one line says so. The
+    draws are the same.
+
+    Raises
+    ------
+    Exception
+        The first notebook's failure; the other kernels are stopped then.
+    """
+    speed = speedups.install()
+    if not speed:
+        print(speed.note(), flush=True)
+        jobs = 1  # a fresh kernel inherits os.environ, which execute() sets per notebook
+    # Longest first (source size stands in for run time), so that the slowest notebook is not
+    # left to run alone at the end; absolute paths, as papermill changes the working directory.
+    pending = sorted((Path(n).resolve() for n in notebooks), key=lambda p: -p.stat().st_size)
+    jobs = max(jobs, 1)
+    running: dict[str, threading.Thread] = {}
+    finished: queue.Queue = queue.Queue()
+
+    def work(source: Path) -> None:
+        start = time.perf_counter()
+        try:
+            own = declared_parameters(source)  # papermill warns about the others
+            mine = {name: value for name, value in (parameters or {}).items() if name in own}
+            execute(source, parameters=mine, server=server, **outputs(source))
+        except BaseException as err:  # reported to the main thread, which raises it
+            err.notebook = source.stem  # which notebook failed, for the error message
+            finished.put((source.stem, err))
+        else:
+            finished.put((source.stem, None))
+            print(f"{source.stem}: done in {time.perf_counter() - start:.1f} s", flush=True)
+
+    def ready(source: Path) -> bool:
+        todo = {p.stem for p in pending} | set(running)
+        return not todo.intersection(NEEDS.get(source.stem, ()))
+
+    with _kernel_server() if speed else contextlib.nullcontext() as server:
+        while pending or running:
+            for source in [p for p in pending if ready(p)][: max(jobs - len(running), 0)]:
+                pending.remove(source)
+                print(f"{source.stem}: running", flush=True)
+                running[source.stem] = threading.Thread(target=work, args=(source,), daemon=True)
+                running[source.stem].start()
+            stem, error = finished.get()
+            running.pop(stem).join()
+            if error is not None:
+                raise error  # leaving the block stops the server and every other kernel
+
+
+def _kernel_server():
+    from pooling.build.kernels import KernelServer  # only once speedups.install() allowed it
+
+    return KernelServer()

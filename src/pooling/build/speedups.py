@@ -1,0 +1,79 @@
+"""The one switch for the build tool's speed machinery, with the plain way as the fallback.
+
+Two pieces make ``make`` fast, and both lean on other libraries' internals:
+
+- :mod:`pooling.build.compile_cache` keeps nutpie's compiled models on disk (Numba's and
+  PyTensor's cache internals);
+- :mod:`pooling.build.kernels` forks each notebook's kernel from one warm process
+  (jupyter_client's kernel start-up).
+
+:func:`install` checks that both still fit the installed libraries. If either does not (say
+after an upgrade), the runner takes the plain way, nutpie's own compile in a freshly started
+kernel, and says so in one line. Neither way changes a number: the draws are the same bytes
+(tested), because what decides them, :mod:`pooling.digamma` and :mod:`pooling.portable`, is on
+the analysis side.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+__all__ = ["PLAIN_ENV", "Speedups", "install", "use_in_this_process"]
+
+#: Set to 1 to take the plain way on purpose (e.g. to time it, or to rule the machinery out).
+PLAIN_ENV = "POOLING_PLAIN"
+
+
+@dataclass(frozen=True)
+class Speedups:
+    """Whether the speed machinery is on, and if not, why.
+
+    Attributes
+    ----------
+    reason : str or None
+        ``None`` when the machinery is on; otherwise what stopped it, in a few words.
+    """
+
+    reason: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.reason is None
+
+    def note(self) -> str:
+        """The one line that the runner prints when it takes the plain way."""
+        return (
+            f"note: running the plain way (nutpie's own compile, fresh kernels): {self.reason}; "
+            "the numbers are the same, only slower"
+        )
+
+
+def install() -> Speedups:
+    """Check that the speed machinery fits the installed libraries.
+
+    Returns
+    -------
+    Speedups
+        True when the runner may use warm kernels and the compile cache.
+    """
+    if os.environ.get(PLAIN_ENV, "") not in ("", "0"):
+        return Speedups(f"{PLAIN_ENV} is set")
+    try:
+        from pooling.build import compile_cache, kernels
+
+        compile_cache.check()
+        kernels.check()
+    except Exception as err:  # any failure means: do without
+        return Speedups(f"the speed machinery does not fit the installed libraries ({err})")
+    return Speedups()
+
+
+def use_in_this_process() -> None:
+    """Compile this process's models through the disk cache (in the warm kernels' helper).
+
+    Called before the helper forks, so every kernel inherits it.
+    """
+    from pooling import fits
+    from pooling.build.compile_cache import compile_pymc_model
+
+    fits.use_compiler(compile_pymc_model)

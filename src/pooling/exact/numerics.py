@@ -1,0 +1,72 @@
+"""One-dimensional numerics shared by the grid posterior and the sampled summaries."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize, special
+from scipy.interpolate import CubicSpline
+
+from pooling.exact.conjugate import QUANTILES
+
+__all__ = ["mixture_quantile", "mu_kappa_to_log_ab", "quantiles_from_density", "refine_maximum"]
+
+
+def quantiles_from_density(x: np.ndarray, density: np.ndarray) -> np.ndarray:
+    """Quantiles of a smooth density tabulated on a fine regular grid (cubic-spline CDF)."""
+    cdf = CubicSpline(x, density).antiderivative()
+    total = cdf(x[-1])
+
+    def quantile(q: float) -> float:
+        return optimize.brentq(lambda t: cdf(t) / total - q, x[0], x[-1], xtol=1e-12)
+
+    return np.array([quantile(q) for q in QUANTILES])
+
+
+def mu_kappa_to_log_ab(eta, log_kappa):
+    """Map ``(logit mu, log(alpha + beta))`` to ``(log alpha, log beta)``.
+
+    The map is linear with unit Jacobian, so a density per unit area is the same in both.
+
+    Parameters
+    ----------
+    eta, log_kappa : array_like
+        ``logit(alpha / (alpha + beta))`` and ``log(alpha + beta)``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(log alpha, log beta)``.
+    """
+    return log_kappa - np.logaddexp(0, -eta), log_kappa - np.logaddexp(0, eta)
+
+
+def refine_maximum(pdf, grid: np.ndarray, xatol: float = 1e-9) -> float:
+    """Location of the maximum of a one-dimensional density.
+
+    Parameters
+    ----------
+    pdf : callable
+        Vectorised density.
+    grid : numpy.ndarray
+        Increasing points fine enough that the maximum lies between the neighbours of the
+        best grid point.
+    xatol : float, optional
+        Absolute tolerance of the refinement.
+
+    Returns
+    -------
+    float
+    """
+    k = int(np.argmax(pdf(grid)))
+    res = optimize.minimize_scalar(
+        lambda x: -pdf(x)[0],
+        bounds=(grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]),
+        method="bounded",
+        options={"xatol": xatol},
+    )
+    return float(res.x)
+
+
+def mixture_quantile(q: float, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
+    """Quantile of the mixture ``sum_k w_k Beta(a_k, b_k)``."""
+    return optimize.brentq(lambda t: w @ special.betainc(a, b, t) - q, 0.0, 1.0, xtol=1e-12)

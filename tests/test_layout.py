@@ -1,0 +1,111 @@
+"""The tree shows the architecture: the analysis library apart from the build tool.
+
+No module that a notebook can import reaches the build tool or another library's internals,
+directly or through the modules it imports, and every module declares its public surface.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+import pytest
+
+from pooling.paths import PACKAGE_DIR, ROOT
+
+BUILD = PACKAGE_DIR / "build"
+ANALYSIS = sorted(
+    p for p in PACKAGE_DIR.rglob("*.py") if BUILD not in p.parents and p.name != "__main__.py"
+)
+
+
+def module_name(path):
+    parts = path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_names(path):
+    """Every module name a file imports, and every ``from X import _private`` name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+@pytest.mark.parametrize("path", ANALYSIS, ids=lambda p: str(p.relative_to(PACKAGE_DIR)))
+def test_analysis_modules_use_no_build_tool_and_no_private_api(path):
+    for name in imported_names(path):
+        assert not name.startswith("pooling.build"), name
+        assert not any(part.startswith("_") and part != "__future__" for part in name.split("."))
+        assert not name.startswith(("numba.core", "jupyter_client", "nbclient", "papermill")), name
+
+
+def test_importing_the_analysis_patches_nothing():
+    # In a fresh interpreter: Numba's cache classes and callbacks are as Numba and PyTensor
+    # (which adds a cache locator of its own) made them, and no build module was pulled in,
+    # after importing every analysis module.
+    names = [module_name(p) for p in ANALYSIS]
+    script = f"""
+import sys
+import pytensor.link.numba.dispatch
+from numba.core import caching, ccallback
+before = (list(caching.CacheImpl._locator_classes), ccallback.CFunc.enable_caching)
+for name in {names!r}:
+    __import__(name)
+after = (list(caching.CacheImpl._locator_classes), ccallback.CFunc.enable_caching)
+assert before == after, "an analysis module patched Numba"
+build = sorted(m for m in sys.modules if m.startswith("pooling.build"))
+assert not build, build
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in PACKAGE_DIR.rglob("*.py") if p.name != "__main__.py"),
+    ids=lambda p: str(p.relative_to(PACKAGE_DIR)),
+)
+def test_every_module_declares_its_public_surface(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    declared = [
+        node for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(getattr(t, "id", "") == "__all__" for t in node.targets)
+    ]  # fmt: skip
+    if path.name == "__init__.py" and path.parent == BUILD:
+        return  # the build tool's package only documents its modules
+    assert declared, f"{path.relative_to(PACKAGE_DIR)} has no __all__"
+    names = ast.literal_eval(declared[0].value)
+    defined = {
+        getattr(node, "name", None) for node in tree.body
+    } | {
+        t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        for t in ast.walk(target) if isinstance(t, ast.Name)
+    } | {
+        (alias.asname or alias.name).split(".")[0] for node in tree.body
+        if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names
+    }  # fmt: skip
+    submodules = {p.stem for p in path.parent.glob("*.py")} | {
+        p.name for p in path.parent.iterdir() if p.is_dir()
+    }
+    missing = [n for n in names if n not in defined and n not in submodules]
+    assert not missing, missing
+
+
+def test_tests_mirror_the_modules():
+    tests = ROOT / "tests"
+    missing = []
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        if path.name.startswith("__"):
+            continue
+        relative = path.relative_to(PACKAGE_DIR)
+        expected = tests / relative.parent / f"test_{relative.name}"
+        if not expected.exists():
+            missing.append(f"{relative} has no {expected.relative_to(ROOT)}")
+    assert not missing, missing
