@@ -123,9 +123,7 @@ az.summary(no_pooling_idata, var_names=["theta"], round_to=3)
 #
 # Left: the posterior density of each $\theta$, one line per chain. Right: the draws in order.
 # The chains overlap and the traces look like stationary noise, which is what a healthy fit
-# looks like; the numbers behind that impression are in the Checks section. (With more than
-# 12 groups, this and the other per-group plots show the 6 with the lowest and the 6 with the
-# highest observed rates, and say so in their title; the checks cover every group.)
+# looks like; the numbers behind that impression are in the Checks section.
 
 # %%
 fig = plots.trace(
@@ -173,11 +171,9 @@ convergence.round(3)
 # %% [markdown]
 # **Exact answer.** The posterior is $\mathrm{Beta}(1/2 + y_i,\, 1/2 + N_i - y_i)$. Every sampled
 # mean must lie within 4 Monte Carlo standard errors (MCSE) of the exact mean, and the sampled
-# 3% and 97% quantiles within 4 quantile MCSEs of the exact quantiles. (With more than about
-# ten groups the allowance grows a little, so that a correct fit still fails this check with
-# probability 1 in 500 at most, however many comparisons there are; and past 12 groups the
-# quantiles are compared for the 12 groups of the plots, the means for all.) These are the
-# exact values:
+# 3% and 97% quantiles within 4 quantile MCSEs of the exact quantiles (with many comparisons
+# the allowance grows a little, so that a correct fit fails with probability 1 in 500 at most).
+# These are the exact values:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -230,12 +226,7 @@ show_figure(fig, STEM, "exact")
 # those counts. For each left-out vehicle the table gives the log of its record's predictive
 # probability averaged over the refit's draws (`elpd`), the Monte Carlo standard error of that
 # average (`se`) and its Pareto $k$ (above 0.7 the average is carried by a few draws and is
-# unreliable). Notebook 4 checks these numbers against their exact values. With more than 12
-# groups, only the 12 of the plots above are refitted (a refit per group would take hours for
-# thousands of groups); notebook 4 then checks those. Each refit samples every group's rate
-# again, so with thousands of groups even 12 refits take far longer than the fit itself:
-# `REFIT_GROUPS` sets how many groups are refitted, and 0 skips the refits (notebook 4 then
-# compares the models by PSIS-LOO and the exact values).
+# unreliable). Notebook 4 checks these numbers against their exact values.
 
 # %%
 refits = refit_without_each_group(
@@ -247,6 +238,14 @@ lovo = loo_table(
 )
 save_idata(lovo.to_xarray(), f"{STEM}_refits")
 lovo.round(3)
+
+# %% [markdown]
+# ## References
+#
+# - Gelman, A., Carlin, J. B., Stern, H. S., Dunson, D. B., Vehtari, A. and Rubin, D. B. (2013).
+#   *Bayesian Data Analysis*, 3rd ed., chapter 5. CRC Press.
+# - Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation using
+#   leave-one-out cross-validation and WAIC. *Statistics and Computing* 27, 1413-1432.
 
 # %% [markdown]
 # ## Environment

@@ -185,8 +185,7 @@ show_figure(fig, STEM, "exact")
 #
 # As in the first notebook: the compiled model refitted with each vehicle's counts set to 0,
 # and the log predictive probability of the left-out vehicle's record, with its Monte Carlo
-# standard error and Pareto $k$ (past 12 groups, for the 6 lowest and 6 highest observed
-# rates only; `REFIT_GROUPS` sets how many).
+# standard error and Pareto $k$.
 
 # %%
 refits = refit_without_each_group(
@@ -196,6 +195,14 @@ refits = refit_without_each_group(
 lovo = loo_table(refits, groups, lambda post, i, n, y: stats.binom.logpmf(y, n, post["theta"]))
 save_idata(lovo.to_xarray(), f"{STEM}_refits")
 lovo.round(3)
+
+# %% [markdown]
+# ## References
+#
+# - Gelman, A., Carlin, J. B., Stern, H. S., Dunson, D. B., Vehtari, A. and Rubin, D. B. (2013).
+#   *Bayesian Data Analysis*, 3rd ed., chapter 5. CRC Press.
+# - Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation using
+#   leave-one-out cross-validation and WAIC. *Statistics and Computing* 27, 1413-1432.
 
 # %% [markdown]
 # ## Environment

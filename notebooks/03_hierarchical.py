@@ -353,10 +353,7 @@ pd.concat(both, axis=1).round(3)
 # $(\alpha, \beta)$, computed on a grid in $(\log\alpha, \log\beta)$ with the hyperpriors and
 # the Jacobian of the log transform. Everything else is a mixture over the grid: each
 # $\theta_i$ of $\mathrm{Beta}(\alpha + y_i, \beta + N_i - y_i)$, a new vehicle's $\theta$ of
-# $\mathrm{Beta}(\alpha, \beta)$. Each $\theta_i$ costs a root search over the whole grid, so
-# with more than 12 groups the $\theta_i$ checked are those of the 12 groups in the plots (the
-# lowest and highest observed rates, where a sampler is most likely to go wrong). The exact
-# values:
+# $\mathrm{Beta}(\alpha, \beta)$. The exact values:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -504,8 +501,7 @@ pd.concat({"mean theta": pd.DataFrame(rates), "rank": ranks}, axis=1).iloc[
 #
 # As in the first two notebooks: the compiled model with $\theta$ integrated out, refitted with
 # each vehicle's counts set to 0, and the log predictive probability of the left-out vehicle's
-# record, now a beta-binomial probability, with its Monte Carlo standard error and Pareto $k$
-# (past 12 groups, for the 12 groups of the plots; `REFIT_GROUPS` sets how many).
+# record, now a beta-binomial probability, with its Monte Carlo standard error and Pareto $k$.
 
 # %%
 refits = refit_without_each_group(
@@ -518,6 +514,19 @@ lovo = loo_table(
 )  # fmt: skip
 save_idata(lovo.to_xarray(), f"{STEM}_refits")
 lovo.round(3)
+
+# %% [markdown]
+# ## References
+#
+# - Gelman, A., Carlin, J. B., Stern, H. S., Dunson, D. B., Vehtari, A. and Rubin, D. B. (2013).
+#   *Bayesian Data Analysis*, 3rd ed., chapter 5. CRC Press.
+# - Betancourt, M. and Girolami, M. (2015). Hamiltonian Monte Carlo for hierarchical models.
+#   In *Current Trends in Bayesian Methodology with Applications*, 79-101. CRC Press.
+# - Kallioinen, N., Paananen, T., Bürkner, P.-C. and Vehtari, A. (2024). Detecting and
+#   diagnosing prior and likelihood sensitivity with power-scaling. *Statistics and
+#   Computing* 34, 57.
+# - Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation using
+#   leave-one-out cross-validation and WAIC. *Statistics and Computing* 27, 1413-1432.
 
 # %% [markdown]
 # ## Environment

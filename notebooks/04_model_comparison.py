@@ -84,7 +84,7 @@ def rates(idata) -> xr.DataArray:
 theta = {name: rates(idata) for name, idata in fits.items()}
 mu = fits["hierarchical"].posterior["mu"]
 # Observed rates (undefined for a group with no trials), and the groups that plots and tables
-# list: all of them up to 12, else the 6 lowest and 6 highest observed rates.
+# list (pooling.selection).
 observed_rate = np.divide(successes, trials, out=np.full(len(groups), np.nan), where=trials > 0)
 shown = selection.select_groups(groups)
 note = selection.selection_note(groups, shown)
@@ -229,7 +229,7 @@ elpd = pd.concat({
 reliable = elpd["refit k"] <= 0.7
 off = reliable & ((elpd["refit"] - elpd["exact"]).abs() > 4 * elpd["refit se"] + 1e-3)
 assert not off.any(), f"refits disagree with the exact values:\n{elpd[off]}"
-# Past 12 groups, the listed ones (the others have PSIS-LOO only).
+# The listed groups (pooling.selection).
 elpd.loc[pd.IndexSlice[:, groups.index[shown]], :].round(3)
 
 # %% [markdown]
@@ -238,8 +238,7 @@ elpd.loc[pd.IndexSlice[:, groups.index[shown]], :].round(3)
 # full pooling's Falcon 9: given the other vehicles (17 successes in 23), the common rate is
 # near 0.75, and 301 successes in 304 launches is so improbable there that the average is
 # carried by a few extreme draws, which its own Pareto $k$ flags. PSIS-LOO, wherever its
-# $k > 0.7$, is off by up to several units. Summed over the vehicles (with more than 12
-# groups only PSIS-LOO covers every group, and the other two totals stay empty):
+# $k > 0.7$, is off by up to several units. Summed over the vehicles:
 
 # %%
 # A total needs every group: empty when the refits or exact values cover only some.
@@ -358,7 +357,18 @@ saved = save_idata(summary, STEM)
 #   launches, because it is the only one that describes the population: it gives a predictive
 #   distribution for a new design and moderates extreme small-sample rates. Its answers depend
 #   noticeably on the hyperprior with this few groups, so report them with that caveat.
+
+# %% [markdown]
+# ## References
 #
+# - Gelman, A., Carlin, J. B., Stern, H. S., Dunson, D. B., Vehtari, A. and Rubin, D. B. (2013).
+#   *Bayesian Data Analysis*, 3rd ed., chapter 5. CRC Press.
+# - Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation using
+#   leave-one-out cross-validation and WAIC. *Statistics and Computing* 27, 1413-1432.
+# - Efron, B. and Morris, C. (1975). Data analysis using Stein's estimator and its
+#   generalizations. *Journal of the American Statistical Association* 70, 311-319.
+
+# %% [markdown]
 # ## Environment
 
 # %%

@@ -4,6 +4,15 @@ The shipped file is ``data/spacex_launches.csv`` (vehicle, launches, successes),
 with a name column and two count columns works. Validation uses a pandera schema; any
 violation raises :class:`DataError` with one line naming the file, the line, the problem and
 the fix. Lines are counted as in a text editor: the header is line 1.
+
+References
+----------
+The worked examples in ``data/`` (provenance and checksums in ``data/README.md``):
+
+.. [1] Tarone, R. E. (1982). The use of historical control information in testing for a
+   trend in proportions. *Biometrics* 38, 215-220 (rat tumours).
+.. [2] Efron, B. and Morris, C. (1975). Data analysis using Stein's estimator and its
+   generalizations. *Journal of the American Statistical Association* 70, 311-319 (baseball).
 """
 
 from __future__ import annotations

@@ -3,7 +3,14 @@
 A group is removed by setting its trials and successes to 0: a binomial or beta-binomial
 observation of 0 trials has probability 1 whatever the parameters, so it adds nothing to the
 likelihood, and every array keeps its shape. That lets nutpie compile each model once and
-swap the data for every refit (``CompiledModel.with_data``).
+swap the data for every refit (``CompiledModel.with_data``). The refits give the exact
+leave-one-out predictive densities that PSIS-LOO approximates [1]_, where its Pareto k says
+the approximation is unreliable.
+
+References
+----------
+.. [1] Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation
+   using leave-one-out cross-validation and WAIC. *Statistics and Computing* 27, 1413-1432.
 """
 
 from __future__ import annotations

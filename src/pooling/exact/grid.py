@@ -6,14 +6,19 @@ The hierarchical model
 
 has no closed form, but integrating each ``theta_i`` out leaves a beta-binomial likelihood, so
 ``p(alpha, beta | y)`` is two-dimensional and is computed on a grid in ``(log alpha, log beta)``
-(the Jacobian of the log transform is ``alpha * beta``), as in BDA3's rat-tumour example [1]_.
-The rates (:mod:`pooling.exact.rates`) and predictions (:mod:`pooling.exact.predictive`)
-follow from the grid weights.
+(the Jacobian of the log transform is ``alpha * beta``), as in BDA3's analysis [1]_ of the
+rat-tumour data [2]_. The rates (:mod:`pooling.exact.rates`), which shrink towards the
+population mean as Efron and Morris's batting averages do [3]_, and the predictions
+(:mod:`pooling.exact.predictive`) follow from the grid weights.
 
 References
 ----------
 .. [1] Gelman, A., Carlin, J. B., Stern, H. S., Dunson, D. B., Vehtari, A. and Rubin, D. B.
    (2013). *Bayesian Data Analysis*, 3rd ed., chapter 5. CRC Press.
+.. [2] Tarone, R. E. (1982). The use of historical control information in testing for a
+   trend in proportions. *Biometrics* 38, 215-220.
+.. [3] Efron, B. and Morris, C. (1975). Data analysis using Stein's estimator and its
+   generalizations. *Journal of the American Statistical Association* 70, 311-319.
 """
 
 from __future__ import annotations
