@@ -12,7 +12,9 @@ each comes first (PyTensor's C cache for B; PyTensor's Numba cache and the compi
 models of :mod:`pooling.build.compile_cache` for A). A and B then alternate, so that drift in the
 machine's speed affects both alike; the medians and their ratio are printed and written to
 RESULTS.md. Also timed, once each: the collection with an empty nutpie model cache (a first
-run on a machine), and ``make`` with nothing changed.
+run on a machine), the collection the plain way (``POOLING_PLAIN=1``: what ``make`` falls back
+to when the speed machinery of :mod:`pooling.build.speedups` cannot install itself), and
+``make`` with nothing changed.
 
 Usage: ``python benchmarks/collection.py [--repeats 3] [--jobs N]``
 """
@@ -69,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run {i + 1}: collection {collection[-1]:.1f} s, reference {baseline[-1]:.1f} s")
         cold = run_collection("cold", POOLING_CACHE_DIR=str(scratch / "empty-cache"))
         print(f"collection with an empty nutpie model cache: {cold:.1f} s")
+        plain = run_collection("plain", POOLING_PLAIN="1")
+        print(f"collection the plain way (fresh kernels, nutpie's own compile): {plain:.1f} s")
     unchanged = [timed(["make", "--no-print-directory", "-s"], cwd=ROOT) for _ in range(3)]
     ratio = median(collection) / median(baseline)
     verdict = "meets" if ratio <= TARGET else "misses"
@@ -82,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         ("reference notebooks, reference way (3 notebooks, PyMC NUTS, 5000 + 5000 x 4)",
          baseline, 1),
         ("collection, empty nutpie model cache (first run on a machine; once)", [cold], 1),
+        ("collection the plain way, `POOLING_PLAIN=1` (the fallback; once)", [plain], 1),
         ("`make` with nothing changed", unchanged, 2),
     ]  # fmt: skip
     table = "\n".join(
