@@ -3,6 +3,11 @@
 Notebooks under test must never write into the repository: before any kernel starts, the
 figure and result directories are redirected into a temporary directory (kernels inherit
 this process's environment). At the end the session fails if any tracked output changed.
+
+Kernels started for the tests (nbval's, fresh ones) compile their models through the build
+tool's disk cache, as ``make``'s do: an IPython start-up file in a scratch IPython directory
+switches it on. The plain way is tested on its own (tests/build/test_schedule.py), and the
+JupyterLab test starts its kernels without it, as a reader's.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from pooling import portable
+from pooling.build.speedups import IPYTHON_STARTUP
 from pooling.paths import FIGURES_ENV, RESULTS_ENV, ROOT
 
 _GUARDED = ("figures", "results", "notebooks", "data")
@@ -41,6 +47,10 @@ def pytest_configure(config):
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ["PYTHONHASHSEED"] = "0"  # kernels draw the model graphs in a fixed order
     os.environ.update(portable.ENV)  # kernels compute the committed, portable numbers
+    startup = scratch / "ipython" / "profile_default" / "startup" / "00-pooling-speedups.py"
+    startup.parent.mkdir(parents=True)
+    startup.write_text(IPYTHON_STARTUP, encoding="utf-8")
+    os.environ["IPYTHONDIR"] = str(scratch / "ipython")
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -35,26 +35,32 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def compile_in_fresh_process(cache, scale=1, *extra):
+def compile_in_fresh_processes(cache, *runs):
+    """One fresh process per ``(scale, *extra)`` run, all at once; their reports in order."""
     env = {"POOLING_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin", "HOME": str(cache)}
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(scale), *extra],
-        env=env, capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    procs = [
+        subprocess.Popen([sys.executable, "-c", SCRIPT, *map(str, run)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for run in runs
+    ]  # fmt: skip
+    reports = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    return reports
 
 
 def test_second_process_loads_the_compiled_model_and_draws_the_same(tmp_path):
-    first = compile_in_fresh_process(tmp_path, 1, "plain")
+    (first,) = compile_in_fresh_processes(tmp_path, (1, "plain"))
     assert first["hits"] == 0
     assert first["draws"] == first["plain"]  # what nutpie itself would have drawn
     assert any(tmp_path.glob("*.nbi"))
-    second = compile_in_fresh_process(tmp_path)
-    assert second["hits"] == 2
-    assert second["draws"] == first["draws"]
     # nutpie bakes the data the model was compiled with into the log-density callback (as an
     # unused constant), so other data values make another entry; the other callback is shared.
-    other = compile_in_fresh_process(tmp_path, 2)
+    second, other = compile_in_fresh_processes(tmp_path, (1,), (2,))
+    assert second["hits"] == 2
+    assert second["draws"] == first["draws"]
     assert other["hits"] == 1
     assert other["draws"] != first["draws"]
 

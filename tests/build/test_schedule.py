@@ -30,6 +30,7 @@ def test_the_plain_way_says_so_once_and_gives_the_same_bytes(tmp_path, monkeypat
 
     with monkeypatch.context() as patch:
         patch.setattr(compile_cache, "check", upgraded)
+        patch.delenv("IPYTHONDIR", raising=False)  # no start-up file: a kernel as a user's
         run_all([SOURCE], lambda source: outputs(tmp_path / "plain"), SMALL)
     notes = [line for line in capsys.readouterr().out.splitlines() if "plain way" in line]
     assert len(notes) == 1 and "enable_caching is gone" in notes[0]

@@ -101,10 +101,13 @@ def execute(
                 kernel_manager_class=server.kernel_manager(env),
             )  # fmt: skip
         else:
-            with _environment(env):  # a fresh kernel inherits this process's environment
+            # A fresh kernel inherits this process's environment; its log would warn, on every
+            # start, that the connection from this machine to itself is not encrypted.
+            with _environment(env):
                 nb = papermill.execute_notebook(
-                    nb, str(partial), parameters=parameters or {}, **options
-                )
+                    nb, str(partial), parameters=parameters or {}, **options,
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                )  # fmt: skip
     except Exception as err:
         err.partial = partial if partial.exists() else None
         raise

@@ -131,6 +131,7 @@ class KernelServer:
             start_new_session=True,  # Ctrl-C reaches the helper through us, not directly
         )  # fmt: skip
         self._lock = threading.Lock()
+        self._forked = 0
 
     def fork(self, connection_file: str, cwd: str, env: dict[str, str]) -> ForkedProcess:
         """Start a kernel on ``connection_file`` in ``cwd`` with ``env`` added.
@@ -145,6 +146,7 @@ class KernelServer:
             self._process.stdin.write(json.dumps(request) + "\n")
             self._process.stdin.flush()
             reply = self._process.stdout.readline()
+            self._forked += 1
         if not reply:
             raise RuntimeError(f"the kernel helper exited (status {self._process.wait()})")
         return ForkedProcess(json.loads(reply)["pid"])
@@ -163,6 +165,9 @@ class KernelServer:
 
     def close(self) -> None:
         """End the helper and, with it, every kernel it forked."""
+        if self._process.poll() is None and not self._forked:
+            self._process.kill()  # no kernel to end; the helper may still be importing
+            self._process.wait()
         if self._process.poll() is None:
             self._process.stdin.close()  # the helper kills its kernels on end of input
             try:
@@ -236,8 +241,12 @@ def _serve(warm: bool) -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
-    speedups.use_in_this_process()  # every forked kernel compiles through the disk cache
-    if warm:
+    # Every forked kernel compiles through the disk cache, if it fits (else the owner, whose
+    # own check fails too, closes this helper and runs the plain way).
+    cached = bool(speedups.install())
+    if cached:
+        speedups.use_in_this_process()
+    if warm and cached:
         _warm_up()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped as they exit
     me, children = os.getpid(), []

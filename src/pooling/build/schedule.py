@@ -49,8 +49,13 @@ def run_all(
     Exception
         The first notebook's failure; the other kernels are stopped then.
     """
+    # The helper starts importing at once; checking the machinery here overlaps with that.
+    server = _kernel_server()
     speed = speedups.install()
     if not speed:
+        if server is not None:
+            server.close()
+        server = None
         print(speed.note(), flush=True)
         jobs = 1  # a fresh kernel inherits os.environ, which execute() sets per notebook
     # Longest first (source size stands in for run time), so that the slowest notebook is not
@@ -77,7 +82,7 @@ def run_all(
         todo = {p.stem for p in pending} | set(running)
         return not todo.intersection(NEEDS.get(source.stem, ()))
 
-    with _kernel_server() if speed else contextlib.nullcontext() as server:
+    with server if server is not None else contextlib.nullcontext():
         while pending or running:
             for source in [p for p in pending if ready(p)][: max(jobs - len(running), 0)]:
                 pending.remove(source)
@@ -91,6 +96,12 @@ def run_all(
 
 
 def _kernel_server():
-    from pooling.build.kernels import KernelServer  # only once speedups.install() allowed it
+    """A started :class:`~pooling.build.kernels.KernelServer`, or None if none can start."""
+    if not speedups.install(check=False):  # asked for the plain way
+        return None
+    try:
+        from pooling.build.kernels import KernelServer
 
-    return KernelServer()
+        return KernelServer()
+    except Exception:  # speedups.install() says why
+        return None

@@ -19,10 +19,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["PLAIN_ENV", "Speedups", "install", "use_in_this_process"]
+__all__ = ["IPYTHON_STARTUP", "PLAIN_ENV", "Speedups", "install", "use_in_this_process"]
 
 #: Set to 1 to take the plain way on purpose (e.g. to time it, or to rule the machinery out).
 PLAIN_ENV = "POOLING_PLAIN"
+#: An IPython start-up file that gives a freshly started kernel the compile cache when it fits
+#: (the test suite's kernels use it).
+IPYTHON_STARTUP = """\
+from pooling.build import speedups
+if speedups.install():
+    speedups.use_in_this_process()
+"""
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,13 @@ class Speedups:
         )
 
 
-def install() -> Speedups:
+def install(check: bool = True) -> Speedups:
     """Check that the speed machinery fits the installed libraries.
+
+    Parameters
+    ----------
+    check : bool, optional
+        False: only see whether the plain way was asked for (:data:`PLAIN_ENV`).
 
     Returns
     -------
@@ -58,6 +70,8 @@ def install() -> Speedups:
     """
     if os.environ.get(PLAIN_ENV, "") not in ("", "0"):
         return Speedups(f"{PLAIN_ENV} is set")
+    if not check:
+        return Speedups()
     try:
         from pooling.build import compile_cache, kernels
 
