@@ -24,7 +24,7 @@ SUCCESSES ?= successes
 # Further options for `python -m pooling run`, e.g. RUN_ARGS="-p MARGINAL_TARGET_ACCEPT 0.95"
 RUN_ARGS ?=
 
-.PHONY: all notebooks calibration own-data test lint bench help clean clean-cache venv lab dot chromium
+.PHONY: all notebooks calibration own-data test lint bench help clean clean-cache venv lab dot chromium qemu
 
 ifneq ($(OUT),)
 all: own-data ## Execute every notebook in place and write every figure (only what changed)
@@ -79,6 +79,7 @@ define debian-package
 endef
 DOT_MISSING := Graphviz 'dot' is missing: install it (sudo apt-get install graphviz, brew install graphviz or conda install -c conda-forge graphviz) and run make again
 CHROMIUM_MISSING := Chromium is missing: install it (sudo apt-get install chromium) and run make test again
+QEMU_MISSING := qemu-x86_64 is missing: install it (sudo apt-get install qemu-user) and run make bench again
 
 dot: ## Make sure Graphviz's `dot` program is installed
 	$(call debian-package,dot,graphviz,DOT_MISSING)
@@ -86,15 +87,19 @@ dot: ## Make sure Graphviz's `dot` program is installed
 chromium: ## Make sure a Chromium browser is installed (for the JupyterLab test)
 	$(call debian-package,chromium,chromium,CHROMIUM_MISSING)
 
+qemu: ## Make sure qemu-x86_64 is installed (for BENCH=portability)
+	$(call debian-package,qemu-x86_64,qemu-user,QEMU_MISSING)
+
 test: $(INSTALLED) | dot chromium ## Run the whole test suite (package tests, nbval, JupyterLab in a browser)
 	$(PY) -m pytest
 
 # Benchmarks (never part of `make test`): BENCH=collection, samplers or scale for just one;
 # BENCH=groups runs the whole collection on 1,000 and 10,000 synthetic groups (~20 minutes);
 # BENCH=coordinates the hierarchical fit's coordinates across data (~10 minutes);
-# BENCH=calibration notebook 05 at 1000 replicates (~4 minutes with its warm-up).
+# BENCH=calibration notebook 05 at 1000 replicates (~4 minutes with its warm-up);
+# BENCH=portability the hierarchical fit on CPU models emulated by qemu (~5 minutes).
 BENCH ?= collection samplers scale
-bench: $(INSTALLED) | dot ## Run the benchmarks and write benchmarks/RESULTS.md (several minutes)
+bench: $(INSTALLED) | dot $(if $(filter portability,$(BENCH)),qemu) ## Run the benchmarks and write benchmarks/RESULTS.md (several minutes)
 	@for b in $(BENCH); do echo "== $$b"; (cd benchmarks && ../$(PY) $$b.py) || exit 1; done
 
 lint: $(INSTALLED) ## Run the pre-commit hooks on every file (ruff, notebook checks)
