@@ -21,7 +21,6 @@ import os
 import sys
 from pathlib import Path
 
-from pooling.data import DEFAULT_COLUMNS, DataError
 from pooling.paths import DEFAULT_DATA
 
 __all__ = ["NEXT_STEPS", "main", "next_step"]
@@ -102,10 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the groups CSV")
     run.add_argument("--out", type=Path, required=True, help="output directory")
     for key in ("group", "trials", "successes"):
-        run.add_argument(
-            f"--{key}", default=DEFAULT_COLUMNS[key],
-            help=f"name of the {key} column (default: {DEFAULT_COLUMNS[key]})",
-        )  # fmt: skip
+        # The default (pooling.data.DEFAULT_COLUMNS) is filled in by `run` only: importing
+        # pooling.data here would make every `make` wait for pandas.
+        run.add_argument(f"--{key}", help=f"name of the {key} column (default: the shipped data's)")
     run.add_argument("--draws", type=int, help="override the notebooks' DRAWS")
     run.add_argument("--seed", type=int, help="override the notebooks' SEED")
 
@@ -146,8 +144,9 @@ def _stale(args) -> int:
 
 def _run(args, parameters: dict) -> int:
     from pooling.build.own_data import run_collection
+    from pooling.data import DEFAULT_COLUMNS
 
-    labels = {"group": args.group, "trials": args.trials, "successes": args.successes}
+    labels = {key: getattr(args, key) or DEFAULT_COLUMNS[key] for key in DEFAULT_COLUMNS}
     parameters.update(
         {k: v for k, v in (("DRAWS", args.draws), ("SEED", args.seed)) if v is not None}
     )
@@ -172,12 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     unchanged = args.out if args.command == "run" else None
     try:
         return _run(args, parameters) if args.command == "run" else _notebooks(args, parameters)
-    except (DataError, ParameterError) as err:  # bad input: nothing was run
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"interrupted{f': {unchanged} is unchanged' if unchanged else ''}", file=sys.stderr)
         return 130
-    except Exception as err:  # a notebook failed: name the error, not the whole traceback
-        print(failure_line(err, unchanged), file=sys.stderr)
+    except Exception as err:
+        from pooling.data import DataError  # here: pandas only when something went wrong
+
+        if isinstance(err, (DataError, ParameterError)):  # bad input: nothing was run
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(failure_line(err, unchanged), file=sys.stderr)  # a notebook failed
         return 1

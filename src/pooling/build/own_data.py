@@ -14,7 +14,7 @@ import signal
 import tempfile
 from pathlib import Path
 
-from pooling.build.schedule import run_all
+from pooling.build.schedule import run_all, warm_kernels
 from pooling.build.staleness import declared_parameters, sources
 
 __all__ = ["MANY_GROUPS", "QUICK_SETTINGS", "ParameterError", "advice", "parse_value",
@@ -135,49 +135,53 @@ def run_collection(
     from pooling.data import load_groups
 
     data, out = Path(data).resolve(), Path(out).resolve()
-    groups = load_groups(data, **labels)  # fail on bad input before any model is compiled
-    known = set().union(*(declared_parameters(source) for source in sources()))
-    unknown = sorted(set(parameters or {}) - known)
-    if unknown:
-        raise ParameterError(
-            f"unknown notebook parameter {', '.join(unknown)}; the notebooks' parameters are "
-            f"{', '.join(sorted(known))}"
-        )
-    note = advice(len(groups), parameters or {})
-    if note:
-        print(note, flush=True)
-    params = {
-        "DATA": str(data),
-        "GROUP": labels["group"],
-        "TRIALS": labels["trials"],
-        "SUCCESSES": labels["successes"],
-        **(parameters or {}),
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-    try:
-        with _sigterm_as_interrupt():
-            run_all(
-                sources(),
-                lambda source: {
-                    "output": staging / f"{source.stem}.ipynb",
-                    "figures": staging / "figures",
-                    "results": staging / "results",
-                },
-                params,
-                jobs,
+    # The warm kernels' helper imports while the CSV and the parameters are checked; a bad
+    # input stops it before any of the user's models is compiled.
+    with warm_kernels() as server:
+        groups = load_groups(data, **labels)  # fail on bad input before any model is compiled
+        known = set().union(*(declared_parameters(source) for source in sources()))
+        unknown = sorted(set(parameters or {}) - known)
+        if unknown:
+            raise ParameterError(
+                f"unknown notebook parameter {', '.join(unknown)}; the notebooks' parameters are "
+                f"{', '.join(sorted(known))}"
             )
-            _publish(staging, out)
-    except Exception as err:
-        # Keep the failed notebook, as far as it ran, beside OUT (never in it).
-        partial = getattr(err, "partial", None)
-        if partial is not None and partial.exists():
-            kept = out.parent / f"{out.name}.{partial.name}"
-            shutil.move(partial, kept)
-            err.partial = kept
-        raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        note = advice(len(groups), parameters or {})
+        if note:
+            print(note, flush=True)
+        params = {
+            "DATA": str(data),
+            "GROUP": labels["group"],
+            "TRIALS": labels["trials"],
+            "SUCCESSES": labels["successes"],
+            **(parameters or {}),
+        }
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+        try:
+            with _sigterm_as_interrupt():
+                run_all(
+                    sources(),
+                    lambda source: {
+                        "output": staging / f"{source.stem}.ipynb",
+                        "figures": staging / "figures",
+                        "results": staging / "results",
+                    },
+                    params,
+                    jobs,
+                    server,
+                )
+                _publish(staging, out)
+        except Exception as err:
+            # Keep the failed notebook, as far as it ran, beside OUT (never in it).
+            partial = getattr(err, "partial", None)
+            if partial is not None and partial.exists():
+                kept = out.parent / f"{out.name}.{partial.name}"
+                shutil.move(partial, kept)
+                err.partial = kept
+            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return [out / f"{source.stem}.ipynb" for source in sources()]
 
 

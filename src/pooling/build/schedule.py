@@ -13,7 +13,32 @@ from pooling.build import speedups
 from pooling.build.execute import execute
 from pooling.build.staleness import NEEDS, declared_parameters
 
-__all__ = ["run_all"]
+__all__ = ["run_all", "warm_kernels"]
+
+
+@contextlib.contextmanager
+def warm_kernels():
+    """Start the warm kernels' helper now; yield it, or None when the plain way must do.
+
+    The helper spends several seconds importing; starting it before other set-up (checking a
+    CSV, reading the notebooks' parameters) takes that off the run's critical path. When
+    :func:`pooling.build.speedups.install` finds the machinery unfit, one line says so and
+    None is yielded.
+
+    Yields
+    ------
+    pooling.build.kernels.KernelServer or None
+    """
+    server = _kernel_server()
+    speed = speedups.install()  # overlaps with the helper's imports
+    if not speed:
+        if server is not None:
+            server.close()
+        print(speed.note(), flush=True)
+        yield None
+        return
+    with server:
+        yield server
 
 
 def run_all(
@@ -21,6 +46,7 @@ def run_all(
     outputs: Callable[[Path], dict],
     parameters: dict | None = None,
     jobs: int = 1,
+    server=...,
 ) -> None:
     """Execute notebooks, independent ones in parallel, each in a warm forked kernel.
 
@@ -36,6 +62,9 @@ def run_all(
         Parameters; each notebook gets those its ``parameters`` cell declares.
     jobs : int, optional
         Notebooks executed at the same time.
+    server : pooling.build.kernels.KernelServer or None, optional
+        From :func:`warm_kernels`, when the caller started it early; None: the plain way.
+        By default this function starts its own.
 
     Notes
     -----
@@ -49,14 +78,10 @@ def run_all(
     Exception
         The first notebook's failure; the other kernels are stopped then.
     """
-    # The helper starts importing at once; checking the machinery here overlaps with that.
-    server = _kernel_server()
-    speed = speedups.install()
-    if not speed:
-        if server is not None:
-            server.close()
-        server = None
-        print(speed.note(), flush=True)
+    if server is ...:
+        with warm_kernels() as server:
+            return run_all(notebooks, outputs, parameters, jobs, server)
+    if server is None:
         jobs = 1  # a fresh kernel inherits os.environ, which execute() sets per notebook
     # Longest first (source size stands in for run time), so that the slowest notebook is not
     # left to run alone at the end; absolute paths, as papermill changes the working directory.
@@ -82,17 +107,16 @@ def run_all(
         todo = {p.stem for p in pending} | set(running)
         return not todo.intersection(NEEDS.get(source.stem, ()))
 
-    with server if server is not None else contextlib.nullcontext():
-        while pending or running:
-            for source in [p for p in pending if ready(p)][: max(jobs - len(running), 0)]:
-                pending.remove(source)
-                print(f"{source.stem}: running", flush=True)
-                running[source.stem] = threading.Thread(target=work, args=(source,), daemon=True)
-                running[source.stem].start()
-            stem, error = finished.get()
-            running.pop(stem).join()
-            if error is not None:
-                raise error  # leaving the block stops the server and every other kernel
+    while pending or running:
+        for source in [p for p in pending if ready(p)][: max(jobs - len(running), 0)]:
+            pending.remove(source)
+            print(f"{source.stem}: running", flush=True)
+            running[source.stem] = threading.Thread(target=work, args=(source,), daemon=True)
+            running[source.stem].start()
+        stem, error = finished.get()
+        running.pop(stem).join()
+        if error is not None:
+            raise error  # warm_kernels' block, left with it, stops every other kernel
 
 
 def _kernel_server():
