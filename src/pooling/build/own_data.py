@@ -12,6 +12,7 @@ import contextlib
 import shutil
 import signal
 import tempfile
+import time
 from pathlib import Path
 
 from pooling.build.schedule import run_all, warm_kernels
@@ -135,54 +136,64 @@ def run_collection(
     from pooling.data import load_groups
 
     data, out = Path(data).resolve(), Path(out).resolve()
-    # The warm kernels' helper imports while the CSV and the parameters are checked; a bad
-    # input stops it before any of the user's models is compiled.
-    with warm_kernels() as server:
-        groups = load_groups(data, **labels)  # fail on bad input before any model is compiled
-        known = set().union(*(declared_parameters(source) for source in sources()))
-        unknown = sorted(set(parameters or {}) - known)
-        if unknown:
-            raise ParameterError(
-                f"unknown notebook parameter {', '.join(unknown)}; the notebooks' parameters are "
-                f"{', '.join(sorted(known))}"
-            )
-        note = advice(len(groups), parameters or {})
-        if note:
-            print(note, flush=True)
-        params = {
-            "DATA": str(data),
-            "GROUP": labels["group"],
-            "TRIALS": labels["trials"],
-            "SUCCESSES": labels["successes"],
-            **(parameters or {}),
-        }
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-        try:
-            with _sigterm_as_interrupt():
-                run_all(
-                    sources(),
-                    lambda source: {
-                        "output": staging / f"{source.stem}.ipynb",
-                        "figures": staging / "figures",
-                        "results": staging / "results",
-                    },
-                    params,
-                    jobs,
-                    server,
+    staging = None
+    try:
+        # The warm kernels' helper imports while the CSV and the parameters are checked (a bad
+        # input stops it before any of the user's models is compiled). Its block ends, and
+        # every kernel with it, before the staging directory is cleaned up below.
+        with _sigterm_as_interrupt(), warm_kernels() as server:
+            groups = load_groups(data, **labels)  # bad input fails before any model compiles
+            known = set().union(*(declared_parameters(source) for source in sources()))
+            unknown = sorted(set(parameters or {}) - known)
+            if unknown:
+                raise ParameterError(
+                    f"unknown notebook parameter {', '.join(unknown)}; the notebooks' "
+                    f"parameters are {', '.join(sorted(known))}"
                 )
-                _publish(staging, out)
-        except Exception as err:
-            # Keep the failed notebook, as far as it ran, beside OUT (never in it).
-            partial = getattr(err, "partial", None)
-            if partial is not None and partial.exists():
-                kept = out.parent / f"{out.name}.{partial.name}"
-                shutil.move(partial, kept)
-                err.partial = kept
-            raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            note = advice(len(groups), parameters or {})
+            if note:
+                print(note, flush=True)
+            params = {
+                "DATA": str(data),
+                "GROUP": labels["group"],
+                "TRIALS": labels["trials"],
+                "SUCCESSES": labels["successes"],
+                **(parameters or {}),
+            }
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+            run_all(
+                sources(),
+                lambda source: {
+                    "output": staging / f"{source.stem}.ipynb",
+                    "figures": staging / "figures",
+                    "results": staging / "results",
+                },
+                params,
+                jobs,
+                server,
+            )
+            _publish(staging, out)
+    except Exception as err:
+        # Keep the failed notebook, as far as it ran, beside OUT (never in it).
+        partial = getattr(err, "partial", None)
+        if partial is not None and partial.exists():
+            kept = out.parent / f"{out.name}.{partial.name}"
+            shutil.move(partial, kept)
+            err.partial = kept
+        raise
+    finally:
+        _remove(staging)
     return [out / f"{source.stem}.ipynb" for source in sources()]
+
+
+def _remove(staging: Path | None) -> None:
+    """Remove the staging directory, also when a stopping notebook still writes into it."""
+    for _ in range(10):  # a notebook's thread may write its partial notebook a moment later
+        if staging is None or not staging.exists():
+            return
+        shutil.rmtree(staging, ignore_errors=True)
+        time.sleep(0.2)
 
 
 def parse_value(text: str):
