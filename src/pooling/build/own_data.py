@@ -12,7 +12,6 @@ import contextlib
 import shutil
 import signal
 import tempfile
-import time
 from pathlib import Path
 
 from pooling.build.schedule import run_all, warm_kernels
@@ -139,8 +138,8 @@ def run_collection(
     staging = None
     try:
         # The warm kernels' helper imports while the CSV and the parameters are checked (a bad
-        # input stops it before any of the user's models is compiled). Its block ends, and
-        # every kernel with it, before the staging directory is cleaned up below.
+        # input stops it before any of the user's models is compiled). run_all stops every
+        # kernel before it raises, so nothing writes into staging when it is removed below.
         with _sigterm_as_interrupt(), warm_kernels() as server:
             groups = load_groups(data, **labels)  # bad input fails before any model compiles
             known = set().union(*(declared_parameters(source) for source in sources()))
@@ -183,17 +182,9 @@ def run_collection(
             err.partial = kept
         raise
     finally:
-        _remove(staging)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return [out / f"{source.stem}.ipynb" for source in sources()]
-
-
-def _remove(staging: Path | None) -> None:
-    """Remove the staging directory, also when a stopping notebook still writes into it."""
-    for _ in range(10):  # a notebook's thread may write its partial notebook a moment later
-        if staging is None or not staging.exists():
-            return
-        shutil.rmtree(staging, ignore_errors=True)
-        time.sleep(0.2)
 
 
 def parse_value(text: str):

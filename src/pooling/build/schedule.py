@@ -76,7 +76,8 @@ def run_all(
     Raises
     ------
     Exception
-        The first notebook's failure; the other kernels are stopped then.
+        The first notebook's failure, once the other kernels are stopped and their threads
+        have finished.
     """
     if server is ...:
         with warm_kernels() as server:
@@ -107,21 +108,30 @@ def run_all(
         todo = {p.stem for p in pending} | set(running)
         return not todo.intersection(NEEDS.get(source.stem, ()))
 
-    while pending or running:
-        for source in [p for p in pending if ready(p)][: max(jobs - len(running), 0)]:
-            pending.remove(source)
-            print(f"{source.stem}: running", flush=True)
-            running[source.stem] = threading.Thread(target=work, args=(source,), daemon=True)
-            running[source.stem].start()
-        stem, error = finished.get()
-        running.pop(stem).join()
-        if error is not None:
-            raise error  # warm_kernels' block, left with it, stops every other kernel
+    try:
+        while pending or running:
+            for source in [p for p in pending if ready(p)][: max(jobs - len(running), 0)]:
+                pending.remove(source)
+                print(f"{source.stem}: running", flush=True)
+                running[source.stem] = threading.Thread(target=work, args=(source,), daemon=True)
+                running[source.stem].start()
+            stem, error = finished.get()
+            running.pop(stem).join()
+            if error is not None:
+                raise error
+    except BaseException:
+        # A failure or an interrupt: stop every other kernel, and let their threads finish
+        # writing (a partial notebook) before the caller cleans up their output directories.
+        if server is not None:
+            server.close()
+        for thread in running.values():
+            thread.join(timeout=30)
+        raise
 
 
 def _kernel_server():
     """A started :class:`~pooling.build.kernels.KernelServer`, or None if none can start."""
-    if not speedups.install(check=False):  # asked for the plain way
+    if speedups.plain_requested():
         return None
     try:
         from pooling.build.kernels import KernelServer

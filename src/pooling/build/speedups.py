@@ -19,7 +19,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["IPYTHON_STARTUP", "PLAIN_ENV", "Speedups", "install", "use_in_this_process"]
+__all__ = [
+    "IPYTHON_STARTUP",
+    "PLAIN_ENV",
+    "Speedups",
+    "install",
+    "plain_requested",
+    "use_in_this_process",
+]
 
 #: Set to 1 to take the plain way on purpose (e.g. to time it, or to rule the machinery out).
 PLAIN_ENV = "POOLING_PLAIN"
@@ -55,23 +62,21 @@ class Speedups:
         )
 
 
-def install(check: bool = True) -> Speedups:
-    """Check that the speed machinery fits the installed libraries.
+def plain_requested() -> bool:
+    """Whether the plain way was asked for (:data:`PLAIN_ENV`)."""
+    return os.environ.get(PLAIN_ENV, "") not in ("", "0")
 
-    Parameters
-    ----------
-    check : bool, optional
-        False: only see whether the plain way was asked for (:data:`PLAIN_ENV`).
+
+def install() -> Speedups:
+    """Check that the speed machinery fits the installed libraries.
 
     Returns
     -------
     Speedups
         True when the runner may use warm kernels and the compile cache.
     """
-    if os.environ.get(PLAIN_ENV, "") not in ("", "0"):
+    if plain_requested():
         return Speedups(f"{PLAIN_ENV} is set")
-    if not check:
-        return Speedups()
     try:
         from pooling.build import compile_cache, kernels
 
