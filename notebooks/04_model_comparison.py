@@ -46,7 +46,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from pooling import exact, plots, selection, session
+from pooling import checks, exact, plots, selection, session
 from pooling.data import load_groups
 from pooling.figures import show_figure
 from pooling.paths import DEFAULT_DATA
@@ -226,9 +226,7 @@ elpd = pd.concat({
     }, index=groups.index)
     for name in MODELS
 }, names=["model", labels.group])  # fmt: skip
-reliable = elpd["refit k"] <= 0.7
-off = reliable & ((elpd["refit"] - elpd["exact"]).abs() > 4 * elpd["refit se"] + 1e-3)
-assert not off.any(), f"refits disagree with the exact values:\n{elpd[off]}"
+checks.assert_refits_match_exact(elpd)
 # The listed groups (pooling.selection).
 elpd.loc[pd.IndexSlice[:, groups.index[shown]], :].round(3)
 

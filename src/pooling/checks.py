@@ -18,19 +18,23 @@ from pooling.exact import QUANTILES
 
 __all__ = [
     "ESS_MIN",
+    "EXACT_SLACK",
     "FAMILY_FALSE_ALARM",
     "N_MCSE",
+    "PARETO_K_MAX",
     "RHAT_MAX",
     "CheckFailed",
     "assert_converged",
     "assert_matches_exact",
     "assert_no_divergences",
+    "assert_refits_match_exact",
     "convergence",
     "divergences",
     "draws_of",
     "exact_agreement",
     "fail_unless",
     "mcse_tolerance",
+    "refit_agreement",
 ]
 
 #: Largest acceptable rank-normalised split R-hat.
@@ -43,6 +47,10 @@ N_MCSE = 4.0
 #: Chance that a correct fit fails the exact check somewhere, whatever the number of tests:
 #: 4 MCSEs for the few dozen tests of a small data set (3 per quantity).
 FAMILY_FALSE_ALARM = 2e-3
+#: A refit's average predictive density is reliable up to this Pareto k (as for PSIS-LOO).
+PARETO_K_MAX = 0.7
+#: Allowance for the error of the exact leave-one-out values themselves (grid sums).
+EXACT_SLACK = 1e-3
 
 
 def mcse_tolerance(n_tests: int) -> float:
@@ -278,3 +286,51 @@ def assert_matches_exact(idata, exact: pd.DataFrame, quantiles_of=None) -> pd.Da
         further than its tolerance.
     """
     return fail_unless(exact_agreement(idata, exact, quantiles_of), "Exact-posterior check")
+
+
+
+def refit_agreement(table: pd.DataFrame) -> pd.DataFrame:
+    """Compare leave-one-out refits' log predictive densities with their exact values.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per model and group with the columns ``refit``, ``refit se`` and ``refit k``
+        (from :func:`pooling.refits.loo_table`) and ``exact``; rows without a refit or an
+        exact value are not compared.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` with the allowed error ``tol`` (:func:`mcse_tolerance` standard errors, for
+        the number of refits compared, plus :data:`EXACT_SLACK`) and ``ok``: within it, or
+        not comparable (no value, or ``refit k`` above :data:`PARETO_K_MAX`, where the
+        refit's average cannot be trusted and says so itself).
+    """
+    table = table.copy()
+    compared = table["refit k"].le(PARETO_K_MAX) & table["exact"].notna()
+    table["tol"] = mcse_tolerance(int(compared.sum())) * table["refit se"] + EXACT_SLACK
+    table["ok"] = ~compared | ((table["refit"] - table["exact"]).abs() <= table["tol"])
+    return table
+
+
+def assert_refits_match_exact(table: pd.DataFrame) -> pd.DataFrame:
+    """Check every reliable leave-one-out refit against its exact value.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        See :func:`refit_agreement`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of :func:`refit_agreement`.
+
+    Raises
+    ------
+    CheckFailed
+        When a refit with ``refit k`` at most 0.7 is further from its exact value than its
+        tolerance.
+    """
+    return fail_unless(refit_agreement(table), "Leave-one-out refit check")
