@@ -23,7 +23,8 @@
 # 2. whether data simulated from each model look like the real record (predictive checks);
 # 3. how well each model predicts a vehicle it has not seen (leave-one-out);
 # 4. what each model says about questions one would actually ask;
-# 5. what the hierarchical model assumed before seeing any data (prior predictive check).
+# 5. what the hierarchical model assumed before seeing any data (prior predictive check);
+# 6. the estimates themselves, as a table to take away.
 #
 # It reads what notebooks 1 to 3 saved in `results/` (their fits and their leave-one-vehicle-out
 # refits) and fits nothing itself; run `make` first if they are missing.
@@ -35,6 +36,7 @@ GROUP = "vehicle"  # the CSV's column of group names
 TRIALS = "launches"  # ... of trials
 SUCCESSES = "successes"  # ... of successes
 PRIOR_SCALE = 10.0  # scale of the hierarchical model's HalfNormal hyperpriors (as in notebook 3)
+THRESHOLD = None  # a rate: the table of estimates adds P(rate > THRESHOLD) and q-values
 
 # %%
 import warnings
@@ -46,11 +48,11 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from pooling import checks, exact, plots, selection, session
+from pooling import checks, estimates, exact, plots, selection, session
 from pooling.data import load_groups
 from pooling.figures import show_figure
 from pooling.paths import DEFAULT_DATA
-from pooling.results import load_idata, load_table, save_idata
+from pooling.results import load_idata, load_table, save_csv, save_idata
 
 STEM = "04_model_comparison"  # names this notebook's figures and results
 MODELS = {"no pooling": "01_no_pooling", "full pooling": "02_full_pooling",
@@ -332,6 +334,43 @@ pd.DataFrame({v: np.quantile(prior[v], [0.03, 0.5, 0.97]) for v in ("mu", "theta
 # the prior would not matter; with four vehicles it visibly affects how much is pooled, and a
 # prior with more room for small $\alpha + \beta$ (e.g. on $\log(\alpha+\beta)$) would be worth
 # a sensitivity check.
+
+# %% [markdown]
+# ## 6. The estimates, as a table to take away
+#
+# Every model's estimate of every vehicle's rate goes into one table,
+# `results/estimates.csv`, one row per vehicle per model: the posterior mean, sd and the 3%
+# and 97% quantiles. No pooling and full pooling are conjugate, so their rows are the exact
+# Beta posteriors. The hierarchical rows average each vehicle's
+# $\mathrm{Beta}(\alpha + y_i, \beta + N_i - y_i)$ over notebook 3's draws of
+# $(\alpha, \beta)$, and add each vehicle's rank among all of them (1 is the most reliable),
+# from the joint draws of every rate, and the probability that its rate is above the
+# population mean $\mu$. With `THRESHOLD` set, every row also gets the probability of a rate
+# above it and a q-value: the expected share of false calls if every vehicle at least as
+# probable is called above the threshold.
+
+# %%
+hierarchical_post = fits["hierarchical"].posterior
+tables = {
+    "no_pooling": estimates.no_pooling(groups, threshold=THRESHOLD),
+    "full_pooling": estimates.full_pooling(groups, threshold=THRESHOLD),
+    "hierarchical": estimates.hierarchical(
+        groups, hierarchical_post["alpha"], hierarchical_post["beta"],
+        theta=theta["hierarchical"].stack(sample=("chain", "draw")).transpose().to_numpy(),
+        threshold=THRESHOLD,
+    ),
+}  # fmt: skip
+estimates_path = save_csv(estimates.estimates_table(tables), "estimates")
+
+# %% [markdown]
+# The league table a reader would want: the listed vehicles ordered by their hierarchical
+# estimate, with the no-pooling estimate beside it for how far each one was pulled.
+
+# %%
+league = tables["hierarchical"].iloc[shown].sort_values("mean", ascending=False)
+league.insert(2, "no pooling mean", tables["no_pooling"].loc[league.index, "mean"])
+league.insert(2, "observed rate", league["successes"] / league["trials"])
+league.round(3)
 
 # %%
 summary = xr.Dataset({

@@ -1,7 +1,7 @@
 """Results that one notebook saves and another reads: ``<results dir>/<stem>.nc``.
 
 Fits are saved as InferenceData, tables as ``xarray.Dataset``; the comparison notebook reads
-them instead of refitting.
+them instead of refitting. The table an analyst takes away is a CSV (:func:`save_csv`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from pooling.files import atomic_path
 from pooling.paths import results_dir
 
-__all__ = ["load_idata", "load_table", "result_path", "save_idata"]
+__all__ = ["load_idata", "load_table", "result_path", "save_csv", "save_idata"]
 
 
 def result_path(stem: str) -> Path:
@@ -98,4 +98,26 @@ def save_idata(idata, stem: str) -> Path:
     path = result_path(stem)
     with atomic_path(path) as tmp:
         idata.to_netcdf(tmp)
+    return path
+
+
+def save_csv(table, stem: str) -> Path:
+    """Save a table for people and other programs as ``<results dir>/<stem>.csv``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Written without its index (name the columns it needs), numbers to 6 significant
+        digits, so that last-bit differences between machines do not show.
+    stem : str
+        File stem, e.g. ``"estimates"``.
+
+    Returns
+    -------
+    pathlib.Path
+        Where the file was written.
+    """
+    path = results_dir() / f"{stem}.csv"
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
     return path

@@ -7,13 +7,19 @@ that `make` uses, writing everything into a temporary directory.
 
 from __future__ import annotations
 
+import shutil
+
 import arviz as az
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytest
 import xarray as xr
+from scipy import special, stats
 
+from pooling import exact
 from pooling.build.execute import execute
+from pooling.data import load_groups
 from pooling.build.staleness import NEEDS, sources
 from pooling.paths import NOTEBOOKS_DIR
 
@@ -61,6 +67,54 @@ def test_pymc_builtin_sampler(source, pymc_run):
     assert {"log_likelihood", "posterior_predictive"} <= set(idata.groups())
     for kind in ("model.svg", "trace.png", "forest.png", "ppc.png", "exact.png"):
         assert f"{source.stem}_{kind}" in figures
+
+
+def _mcse(values: np.ndarray) -> float:
+    return float(np.squeeze(az.mcse(values, method="mean")))
+
+
+def test_estimates_table_agrees_with_the_exact_posteriors(pymc_run):
+    table = pd.read_csv(pymc_run / "results" / "estimates.csv")
+    groups = load_groups()
+    assert len(table) == 3 * len(groups) and list(table.columns[:2]) == ["model", "vehicle"]
+    by_model = {name: rows.set_index("vehicle") for name, rows in table.groupby("model")}
+    columns = ["mean", "sd", "q03", "q97"]
+    no_pooling = exact.no_pooling(groups).set_axis(groups.index)
+    np.testing.assert_allclose(by_model["no_pooling"][columns], no_pooling[columns], rtol=1e-5)
+    pooled = exact.full_pooling(groups).iloc[0]
+    np.testing.assert_allclose(by_model["full_pooling"][columns],
+                               np.tile(pooled[columns], (len(groups), 1)), rtol=1e-5)  # fmt: skip
+    # The hierarchical rows against the grid, within the Monte Carlo error of the NUTS draws
+    # they average over (autocorrelation included; delta method for the quantiles).
+    grid = exact.HierarchicalPosterior(groups).summary()
+    post = az.from_netcdf(pymc_run / "results" / "03_hierarchical.nc").posterior
+    alpha, beta = post["alpha"].to_numpy(), post["beta"].to_numpy()
+    hierarchical = by_model["hierarchical"]
+    for name, row in hierarchical.iterrows():
+        ref = grid.loc[f"theta[{name}]"]
+        a, b = alpha + row["successes"], beta + row["trials"] - row["successes"]
+        assert abs(row["mean"] - ref["mean"]) <= 5 * _mcse(a / (a + b)) + 1e-5
+        for q in ("q03", "q97"):
+            density = stats.beta(a, b).pdf(row[q]).mean()
+            tolerance = 5 * _mcse(special.betainc(a, b, row[q])) / density + 1e-5
+            assert abs(row[q] - ref[q]) <= tolerance, (name, q)
+    assert hierarchical["rank_median"].tolist() == [4, 1, 2, 3]
+    assert hierarchical["p_above_mu"].between(0, 1).all()
+
+
+def test_threshold_adds_probabilities_and_q_values(pymc_run, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(pymc_run / "results", results)
+    source = NOTEBOOKS_DIR / "04_model_comparison.py"
+    execute(source, tmp_path / "04.ipynb", {"THRESHOLD": 0.9}, tmp_path / "figures", results)
+    table = pd.read_csv(results / "estimates.csv")
+    assert table["p_above_threshold"].between(0, 1).all()
+    no_pooling = table[table["model"] == "no_pooling"]
+    a = 0.5 + no_pooling["successes"]
+    b = 0.5 + no_pooling["trials"] - no_pooling["successes"]
+    np.testing.assert_allclose(no_pooling["p_above_threshold"], stats.beta(a, b).sf(0.9),
+                               rtol=1e-5)  # fmt: skip
+    assert (table["q_value"] >= 0).all() and (table["q_value"] <= 1).all()
 
 
 def test_comparison_stops_with_one_line_without_results(tmp_path):

@@ -44,6 +44,28 @@ class RatesMixin:
             *(mixture_quantile(q, a, b, w) for q in QUANTILES),
         ]
 
+    def prob_above(self, group: str, threshold: float | None = None) -> float:
+        """Exact posterior probability that a group's rate exceeds ``threshold``.
+
+        Parameters
+        ----------
+        group : str
+            Group name.
+        threshold : float, optional
+            A rate; default the population mean ``mu = alpha / (alpha + beta)``, which varies
+            over the grid with the hyperparameters.
+
+        Returns
+        -------
+        float
+            ``sum_grid w * P(Beta(alpha + y, beta + N - y) > threshold)``.
+        """
+        a, b, w = self._mixture(*self._extra(group))
+        if threshold is None:
+            extra_a, extra_b = self._extra(group)
+            threshold = (a - extra_a) / (a - extra_a + b - extra_b)
+        return float(w @ special.betaincc(a, b, threshold))
+
     def theta_pdf(self, x: np.ndarray, group: str | None = None) -> np.ndarray:
         """Exact posterior density of a group's rate, or of a new group's when ``group=None``.
 

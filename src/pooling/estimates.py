@@ -1,0 +1,386 @@
+"""A table of estimates for every group: what an analyst takes away from the collection.
+
+One verb per step, as in Robinson's ``ebbr`` [1]_: each function returns the groups' table
+with columns added. The shape is *fold, fit small, expand*: groups with the same
+``(trials, successes)`` have the same posterior, so every per-group computation is done once
+per distinct pair (:func:`fold`) and expanded back to the groups.
+
+- :func:`no_pooling` and :func:`full_pooling`: the conjugate Beta posteriors, in closed form.
+- :func:`hierarchical`: given each posterior draw of ``(alpha, beta)``, group ``i``'s rate is
+  ``Beta(alpha + y_i, beta + N_i - y_i)``, so its posterior is the mixture of those Betas over
+  the draws (Rao-Blackwellised: no draws of ``theta`` are needed for the mean, sd, quantiles
+  or probabilities). Unlike ``ebbr``, the hyperparameters' uncertainty is kept. Ranks need
+  joint draws of every rate, and come from them (:func:`rank_summary`).
+- :func:`threshold_test`: each group's posterior probability of a rate above a threshold, and
+  a q-value [2]_.
+
+The columns (see :data:`COLUMNS`): ``mean``, ``sd``, ``q03`` and ``q97`` (the 3% and 97%
+posterior quantiles), for the hierarchical model ``rank_median``, ``rank_q05`` and
+``rank_q95`` (rank 1: the highest rate) and ``p_above_mu`` (the posterior probability that the
+group's rate exceeds the population mean ``mu = alpha / (alpha + beta)``), and with a
+threshold ``p_above_threshold`` and ``q_value``.
+
+References
+----------
+.. [1] Robinson, D. (2017). *Introduction to Empirical Bayes: Examples from Baseball
+   Statistics*; the R package ``ebbr``.
+.. [2] Storey, J. D. (2003). The positive false discovery rate: a Bayesian interpretation and
+   the q-value. *Annals of Statistics* 31, 2013-2035.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from pooling.exact.conjugate import JEFFREYS, QUANTILES
+
+__all__ = [
+    "COLUMNS",
+    "MIXTURE_BUDGET",
+    "RANK_BUDGET",
+    "estimates_table",
+    "fold",
+    "full_pooling",
+    "hierarchical",
+    "no_pooling",
+    "q_values",
+    "rank_summary",
+    "threshold_test",
+]
+
+#: Every column of the table, in order (the group's own column comes second, under its name).
+COLUMNS = ["model", "trials", "successes", "mean", "sd", "q03", "q97", "rank_median",
+           "rank_q05", "rank_q95", "p_above_mu", "p_above_threshold", "q_value"]  # fmt: skip
+#: Most (draws x distinct pairs) Beta CDFs evaluated at once: quantiles and probabilities of
+#: the hierarchical mixtures use at most this many draws per pair in total, evenly spaced
+#: over the chains (means and sds always use every draw).
+MIXTURE_BUDGET = 4_000_000
+#: Most (draws x groups) ranks held at once: ranks use at most this many draws in total.
+RANK_BUDGET = 20_000_000
+#: Quantiles of the ranks reported.
+RANK_QUANTILES = (0.05, 0.5, 0.95)
+
+
+def fold(groups: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct ``(trials, successes)`` pairs of the groups.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        Columns ``trials`` and ``successes``.
+
+    Returns
+    -------
+    pairs : pandas.DataFrame
+        Columns ``trials``, ``successes`` and ``count`` (groups with that pair), sorted.
+    inverse : numpy.ndarray
+        For each group, the row of its pair: ``pairs.iloc[inverse]`` is the groups' counts.
+    """
+    counts = np.c_[groups["trials"].to_numpy(), groups["successes"].to_numpy()]
+    distinct, inverse, count = np.unique(counts, axis=0, return_inverse=True, return_counts=True)
+    pairs = pd.DataFrame({"trials": distinct[:, 0], "successes": distinct[:, 1], "count": count})
+    return pairs, inverse.ravel()
+
+
+def _base(groups: pd.DataFrame) -> pd.DataFrame:
+    return groups[["trials", "successes"]].copy()
+
+
+def _beta_columns(table: pd.DataFrame, a, b) -> pd.DataFrame:
+    dist = stats.beta(a, b)
+    table["mean"], table["sd"] = dist.mean(), dist.std()
+    table["q03"], table["q97"] = dist.ppf(QUANTILES[0]), dist.ppf(QUANTILES[1])
+    return table
+
+
+def _beta_table(groups: pd.DataFrame, a, b, threshold: float | None) -> pd.DataFrame:
+    table = _beta_columns(_base(groups), a, b)
+    if threshold is not None:
+        table = threshold_test(table, special.betaincc(a, b, _checked(threshold)))
+    return table
+
+
+def no_pooling(
+    groups: pd.DataFrame, prior: tuple[float, float] = JEFFREYS, threshold: float | None = None
+) -> pd.DataFrame:
+    """Every group's rate on its own: ``Beta(a0 + y_i, b0 + N_i - y_i)``.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        Indexed by group, with columns ``trials`` and ``successes``.
+    prior : tuple of float, optional
+        The Beta prior ``(a0, b0)`` of notebook 1.
+    threshold : float, optional
+        A rate: adds :func:`threshold_test`'s columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``trials``, ``successes``, ``mean``, ``sd``, ``q03``, ``q97`` (and, with a
+        threshold, ``p_above_threshold`` and ``q_value``).
+    """
+    y, n = groups["successes"].to_numpy(float), groups["trials"].to_numpy(float)
+    return _beta_table(groups, prior[0] + y, prior[1] + n - y, threshold)
+
+
+def full_pooling(
+    groups: pd.DataFrame, prior: tuple[float, float] = JEFFREYS, threshold: float | None = None
+) -> pd.DataFrame:
+    """One rate for every group: ``Beta(a0 + sum y, b0 + sum (N - y))`` on every row.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        As for :func:`no_pooling`.
+    prior : tuple of float, optional
+        The Beta prior of notebook 2.
+    threshold : float, optional
+        As for :func:`no_pooling`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As for :func:`no_pooling`, the same posterior on every row.
+    """
+    y, n = groups["successes"].sum(), groups["trials"].sum()
+    a = np.full(len(groups), prior[0] + y, dtype=float)
+    b = np.full(len(groups), prior[1] + n - y, dtype=float)
+    return _beta_table(groups, a, b, threshold)
+
+
+def _evenly(values: np.ndarray, most: int) -> np.ndarray:
+    """At most ``most`` of ``values``, evenly spaced (all of them when there are fewer)."""
+    if len(values) <= most:
+        return values
+    return values[np.linspace(0, len(values) - 1, most).round().astype(int)]
+
+
+class _Mixtures:
+    """Per distinct pair, the mixture over draws of ``Beta(alpha + y, beta + N - y)``."""
+
+    def __init__(self, alpha, beta, pairs: pd.DataFrame):
+        self.alpha = np.asarray(alpha, float).ravel()
+        self.beta = np.asarray(beta, float).ravel()
+        self.y = pairs["successes"].to_numpy(float)
+        self.f = pairs["trials"].to_numpy(float) - self.y
+        # The draws for CDFs: as many as the budget allows for every pair at once, and at
+        # least 200 (their Monte Carlo error is that of the mixture's, at most 0.5 / sqrt(200)
+        # in a probability and far less when the hyperparameters are well determined).
+        most = max(MIXTURE_BUDGET // max(len(pairs), 1), 200)
+        self.cdf_alpha, self.cdf_beta = _evenly(self.alpha, most), _evenly(self.beta, most)
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mixture means and sds over every draw, by the law of total variance."""
+        mean, second = np.empty(len(self.y)), np.empty(len(self.y))
+        for part in self._parts(len(self.alpha)):
+            a = self.alpha[:, None] + self.y[part]
+            total = a + self.beta[:, None] + self.f[part]
+            mean[part] = (a / total).mean(axis=0)
+            second[part] = (a * (a + 1) / (total * (total + 1))).mean(axis=0)
+        return mean, np.sqrt(np.maximum(second - mean**2, 0.0))
+
+    def _parts(self, draws: int):
+        step = max(MIXTURE_BUDGET // draws, 1)
+        return [slice(k, k + step) for k in range(0, len(self.y), step)]
+
+    def _components(self, part) -> tuple[np.ndarray, np.ndarray]:
+        return self.cdf_alpha[:, None] + self.y[part], self.cdf_beta[:, None] + self.f[part]
+
+    def prob_above(self, threshold: float | None = None) -> np.ndarray:
+        """``P(theta > threshold)``; ``threshold=None``: above each draw's ``mu``."""
+        at = threshold
+        if threshold is None:
+            at = (self.cdf_alpha / (self.cdf_alpha + self.cdf_beta))[:, None]
+        out = np.empty(len(self.y))
+        for part in self._parts(len(self.cdf_alpha)):
+            out[part] = special.betaincc(*self._components(part), at).mean(axis=0)
+        return out
+
+    def quantiles(self, mean: np.ndarray, sd: np.ndarray) -> list[np.ndarray]:
+        """The 3% and 97% quantiles: Newton's method on the logit scale, kept in a bracket."""
+        # Start at the Beta with the mixture's mean and sd: close to it when the
+        # hyperparameters are well determined.
+        scale = np.maximum(mean * (1 - mean) / np.maximum(sd**2, 1e-300) - 1, 1e-12)
+        out = []
+        for q in QUANTILES:
+            start = stats.beta.ppf(q, mean * scale, (1 - mean) * scale)
+            result = np.empty(len(self.y))
+            for part in self._parts(len(self.cdf_alpha)):
+                result[part] = _solve_cdf(*self._components(part), q, start[part])
+            out.append(result)
+        return out
+
+
+def _solve_cdf(a: np.ndarray, b: np.ndarray, q: float, start: np.ndarray) -> np.ndarray:
+    """``t`` with ``mean_s I_t(a_s, b_s) = q`` for each column, to 1e-12 in the CDF."""
+    log_norm = special.betaln(a, b)
+    x = special.logit(np.clip(start, 1e-300, 1 - 1e-16))
+    lo, hi = np.full_like(x, -700.0), np.full_like(x, 40.0)  # logit of 1e-304 and 1 - 4e-18
+    x = np.clip(x, lo, hi)
+    for _ in range(200):
+        t = special.expit(x)
+        miss = special.betainc(a, b, t).mean(axis=0) - q
+        lo, hi = np.where(miss < 0, x, lo), np.where(miss >= 0, x, hi)
+        # dF/dx = density(t) * t * (1 - t), each component's density written out.
+        log_terms = special.xlogy(a, t) + special.xlog1py(b, -t) - log_norm
+        slope = np.exp(log_terms).mean(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = x - miss / slope
+        bracketed = (newton > lo) & (newton < hi)
+        x_new = np.where(bracketed, newton, (lo + hi) / 2)
+        done = (np.abs(miss) < 1e-12) | (hi - lo < 1e-12)
+        if done.all():
+            break
+        x = np.where(done, x, x_new)
+    return special.expit(x)
+
+
+def hierarchical(
+    groups: pd.DataFrame, alpha, beta, theta=None, threshold: float | None = None
+) -> pd.DataFrame:
+    """Every group's rate under the hierarchical model, from draws of ``(alpha, beta)``.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        As for :func:`no_pooling`.
+    alpha, beta : array_like
+        Posterior draws of the hyperparameters (any shape; flattened together).
+    theta : array_like, optional
+        Joint posterior draws of every group's rate, shape ``(draws, groups)``, for the
+        ranks (:func:`rank_summary`); without them the rank columns are left out.
+    threshold : float, optional
+        As for :func:`no_pooling`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``trials``, ``successes``, ``mean``, ``sd``, ``q03``, ``q97``, ``p_above_mu`` and,
+        with ``theta``, ``rank_median``, ``rank_q05``, ``rank_q95``. Means and sds average
+        over every draw; quantiles and probabilities over at most :data:`MIXTURE_BUDGET`
+        Beta CDFs at once (evenly spaced draws, at least 200 per pair).
+    """
+    pairs, inverse = fold(groups)
+    mixtures = _Mixtures(alpha, beta, pairs)
+    mean, sd = mixtures.moments()
+    q03, q97 = mixtures.quantiles(mean, sd)
+    table = _base(groups)
+    for name, values in (("mean", mean), ("sd", sd), ("q03", q03), ("q97", q97)):
+        table[name] = values[inverse]
+    if theta is not None:
+        table = table.join(rank_summary(theta, groups.index))
+    table["p_above_mu"] = mixtures.prob_above()[inverse]
+    if threshold is not None:
+        table = threshold_test(table, mixtures.prob_above(_checked(threshold))[inverse])
+    return table
+
+
+def rank_summary(theta, index: pd.Index) -> pd.DataFrame:
+    """Quantiles of every group's rank among all groups, 1 being the highest rate.
+
+    Parameters
+    ----------
+    theta : array_like
+        Joint draws of the rates, shape ``(draws, groups)``: one rank per group per draw.
+    index : pandas.Index
+        The groups, in the order of ``theta``'s columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank_median``, ``rank_q05`` and ``rank_q95`` (whole numbers: quantiles of the
+        draws' ranks, not interpolated), from at most :data:`RANK_BUDGET` ranks in all
+        (evenly spaced draws).
+    """
+    theta = np.asarray(theta)
+    n_groups = theta.shape[1]
+    rows = _evenly(np.arange(theta.shape[0]), max(RANK_BUDGET // max(n_groups, 1), 1))
+    ranks = np.empty((len(rows), n_groups), dtype=np.int64)
+    for k, row in enumerate(rows):
+        order = np.argsort(-theta[row], kind="stable")
+        ranks[k, order] = np.arange(1, n_groups + 1)
+    q05, median, q95 = np.quantile(ranks, RANK_QUANTILES, axis=0, method="inverted_cdf")
+    return pd.DataFrame({"rank_median": median, "rank_q05": q05, "rank_q95": q95}, index=index)
+
+
+def q_values(p_above: np.ndarray) -> np.ndarray:
+    """The q-value of each group: the expected false discovery rate of the calls it joins.
+
+    Calling "above" every group at least as probable as this one has an expected share of
+    false calls equal to the mean of their posterior error probabilities ``1 - p_above``
+    (Storey's q-value, as in ``ebbr::add_ebb_prop_test``). Groups of equal probability are
+    called together and share one q-value.
+
+    Parameters
+    ----------
+    p_above : numpy.ndarray
+        Each group's posterior probability of being above.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    p_above = np.asarray(p_above, float)
+    order = np.argsort(-p_above, kind="stable")
+    error = 1 - p_above[order]
+    running = np.cumsum(error) / np.arange(1, len(error) + 1)
+    # Ties: every group of a block shares the block's last value.
+    sorted_p = p_above[order]
+    last = np.searchsorted(-sorted_p, -sorted_p, side="right") - 1
+    out = np.empty_like(p_above)
+    out[order] = running[last]
+    return out
+
+
+def _checked(threshold) -> float:
+    threshold = float(threshold)
+    if not 0 < threshold < 1:
+        raise ValueError(f"THRESHOLD must be a rate between 0 and 1, not {threshold!r}")
+    return threshold
+
+
+def threshold_test(table: pd.DataFrame, p_above) -> pd.DataFrame:
+    """Add each group's probability of a rate above a threshold, and its q-value.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per group.
+    p_above : array_like
+        Each group's posterior probability of a rate above the threshold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``p_above_threshold`` and ``q_value`` (:func:`q_values`).
+    """
+    return table.assign(p_above_threshold=p_above, q_value=q_values(p_above))
+
+
+def estimates_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One table of every model's estimates: one row per group per model.
+
+    Parameters
+    ----------
+    tables : dict
+        Model name (``no_pooling``, ``full_pooling``, ``hierarchical``) to its table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``model``, the group column (under the groups' index name), then those of
+        :data:`COLUMNS` that any model has, in that order; rows in model order, then data
+        order.
+    """
+    frames = [table.reset_index().assign(model=name) for name, table in tables.items()]
+    group = next(iter(tables.values())).index.name
+    combined = pd.concat(frames, ignore_index=True)
+    columns = ["model", group, *[c for c in COLUMNS[1:] if c in combined.columns]]
+    combined = combined[columns]
+    for rank in ("rank_median", "rank_q05", "rank_q95"):
+        if rank in combined:
+            combined[rank] = combined[rank].astype("Int64")  # whole numbers, empty elsewhere
+    return combined

@@ -1,0 +1,151 @@
+"""The table of estimates against the exact posteriors: conjugate Betas and the grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special, stats
+
+from pooling import estimates, exact
+from pooling.data import load_groups
+
+DRAWS = 20_000
+
+
+@pytest.fixture(scope="module")
+def groups():
+    return load_groups()
+
+
+@pytest.fixture(scope="module")
+def grid(groups):
+    return exact.HierarchicalPosterior(groups)
+
+
+@pytest.fixture(scope="module")
+def grid_draws(grid):
+    """Independent draws of (alpha, beta) from the exact grid posterior."""
+    u, v, w, _ = grid._ab_grid
+    a, b = np.meshgrid(np.exp(u), np.exp(v), indexing="ij")
+    k = np.random.default_rng(0).choice(w.size, DRAWS, p=w.ravel())
+    return a.ravel()[k], b.ravel()[k]
+
+
+def test_fold_gives_each_distinct_pair_once_and_maps_every_group_back():
+    groups = pd.DataFrame({"trials": [5, 9, 5, 0, 9], "successes": [2, 9, 2, 0, 5]})
+    pairs, inverse = estimates.fold(groups)
+    assert pairs[["trials", "successes"]].to_numpy().tolist() == [[0, 0], [5, 2], [9, 5], [9, 9]]
+    assert pairs["count"].tolist() == [1, 2, 1, 1]
+    back = pairs.iloc[inverse][["trials", "successes"]].to_numpy()
+    assert (back == groups.to_numpy()).all()
+
+
+def test_conjugate_models_give_the_exact_beta_posteriors(groups):
+    for table, reference in ((estimates.no_pooling(groups), exact.no_pooling(groups)),
+                             (estimates.full_pooling(groups), exact.full_pooling(groups))):
+        rows = reference.reindex(reference.index.repeat(len(groups) // len(reference)))
+        for column in ("mean", "sd", "q03", "q97"):
+            np.testing.assert_allclose(table[column], rows[column], rtol=1e-12)
+    pooled = estimates.full_pooling(groups)
+    assert (pooled["mean"] == pooled["mean"].iloc[0]).all()  # one rate for every group
+
+
+def test_threshold_probabilities_and_q_values(groups):
+    table = estimates.no_pooling(groups, threshold=0.9)
+    a, b = 0.5 + groups["successes"], 0.5 + groups["trials"] - groups["successes"]
+    np.testing.assert_allclose(table["p_above_threshold"], stats.beta(a, b).sf(0.9), rtol=1e-10)
+    # The q-value by its definition: the mean error probability of every group at least as
+    # probable.
+    p = table["p_above_threshold"].to_numpy()
+    for i in range(len(p)):
+        called = p >= p[i]
+        assert table["q_value"].iloc[i] == pytest.approx(np.mean(1 - p[called]), rel=1e-12)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        estimates.no_pooling(groups, threshold=1.5)
+
+
+def test_tied_groups_share_one_q_value():
+    q = estimates.q_values(np.array([0.9, 0.5, 0.9, 0.2]))
+    assert q.tolist() == pytest.approx([0.1, (0.1 + 0.1 + 0.5) / 3, 0.1, (0.1 + 0.1 + 0.5 + 0.8) / 4])
+
+
+def _mixture_se(values: np.ndarray) -> float:
+    return float(values.std() / np.sqrt(values.size))
+
+
+def test_hierarchical_estimates_match_the_grid_posterior(groups, grid, grid_draws):
+    alpha, beta = grid_draws
+    table = estimates.hierarchical(groups, alpha, beta, threshold=0.9)
+    reference = grid.summary()
+    for name, row in table.iterrows():
+        ref = reference.loc[f"theta[{name}]"]
+        a, b = alpha + row["successes"], beta + row["trials"] - row["successes"]
+        # Each column's Monte Carlo standard error over the draws (delta method for quantiles).
+        means = a / (a + b)
+        assert abs(row["mean"] - ref["mean"]) <= 5 * _mixture_se(means) + 1e-6
+        second = a * (a + 1) / ((a + b) * (a + b + 1))
+        sd_se = (_mixture_se(second) + 2 * row["mean"] * _mixture_se(means)) / (2 * row["sd"])
+        assert abs(row["sd"] - ref["sd"]) <= 5 * sd_se + 1e-6
+        for q in ("q03", "q97"):
+            density = stats.beta(a, b).pdf(row[q]).mean()
+            se = _mixture_se(special.betainc(a, b, row[q])) / density
+            assert abs(row[q] - ref[q]) <= 5 * se + 1e-6, (name, q)
+        for column, threshold in (("p_above_mu", None), ("p_above_threshold", 0.9)):
+            at = alpha / (alpha + beta) if threshold is None else threshold
+            se = _mixture_se(special.betaincc(a, b, at))
+            assert abs(row[column] - grid.prob_above(name, threshold)) <= 5 * se + 1e-9
+
+
+def test_quantiles_solve_the_mixture_cdf_with_many_pairs(monkeypatch):
+    # Many distinct pairs and narrow hyperparameters, as at scale; with a small budget the
+    # CDFs use evenly spaced draws, and each quantile solves the mixture CDF of those draws.
+    monkeypatch.setattr(estimates, "MIXTURE_BUDGET", 50_000)
+    rng = np.random.default_rng(5)
+    n = rng.integers(0, 3000, 2000)
+    groups = pd.DataFrame({"trials": n, "successes": rng.binomial(n, rng.beta(8, 2, n.size))})
+    alpha, beta = rng.normal(8, 0.2, 4000), rng.normal(2, 0.05, 4000)
+    table = estimates.hierarchical(groups, alpha, beta)
+    used = np.linspace(0, 3999, 200).round().astype(int)  # the budget's 200 draws per pair
+    for i in rng.choice(len(groups), 20, replace=False):
+        y, f = table["successes"].iloc[i], table["trials"].iloc[i] - table["successes"].iloc[i]
+        quantiles = table[["q03", "q97"]].iloc[i].to_numpy(float)
+        cdf = special.betainc(alpha[used, None] + y, beta[used, None] + f, quantiles)
+        np.testing.assert_allclose(cdf.mean(axis=0), [0.03, 0.97], atol=1e-10)
+
+
+def test_ranks_follow_the_rates():
+    # Rates known almost exactly: every draw ranks the groups the same way.
+    groups = pd.DataFrame({"trials": [10**6] * 3, "successes": [500_000, 900_000, 100_000]},
+                          index=pd.Index(list("abc"), name="g"))  # fmt: skip
+    rng = np.random.default_rng(6)
+    theta = rng.beta(1 + groups["successes"], 1 + groups["trials"] - groups["successes"],
+                     size=(400, 3))  # fmt: skip
+    ranks = estimates.rank_summary(theta, groups.index)
+    assert ranks["rank_median"].tolist() == [2, 1, 3]
+    assert (ranks["rank_q05"] == ranks["rank_q95"]).all()
+    # Two groups with the same data: each is first half of the time.
+    theta = rng.beta(3, 5, size=(4000, 2))
+    ranks = estimates.rank_summary(theta, pd.Index(["x", "y"]))
+    assert ranks["rank_q05"].tolist() == [1, 1] and ranks["rank_q95"].tolist() == [2, 2]
+
+
+def test_estimates_table_has_one_row_per_group_per_model(groups, grid_draws):
+    alpha, beta = grid_draws
+    theta = np.random.default_rng(7).beta(
+        alpha[:, None] + groups["successes"].to_numpy(),
+        beta[:, None] + (groups["trials"] - groups["successes"]).to_numpy(),
+    )
+    table = estimates.estimates_table({
+        "no_pooling": estimates.no_pooling(groups),
+        "full_pooling": estimates.full_pooling(groups),
+        "hierarchical": estimates.hierarchical(groups, alpha, beta, theta),
+    })  # fmt: skip
+    assert list(table.columns) == ["model", "vehicle", "trials", "successes", "mean", "sd",
+                                   "q03", "q97", "rank_median", "rank_q05", "rank_q95",
+                                   "p_above_mu"]  # fmt: skip
+    assert table.groupby("model", sort=False).size().to_dict() == {
+        "no_pooling": 4, "full_pooling": 4, "hierarchical": 4}  # fmt: skip
+    hierarchical = table[table["model"] == "hierarchical"].set_index("vehicle")
+    assert hierarchical.loc["Falcon 9", "rank_median"] == 1
+    assert table.loc[table["model"] != "hierarchical", "rank_median"].isna().all()
