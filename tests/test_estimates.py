@@ -67,7 +67,8 @@ def test_threshold_probabilities_and_q_values(groups):
 
 def test_tied_groups_share_one_q_value():
     q = estimates.q_values(np.array([0.9, 0.5, 0.9, 0.2]))
-    assert q.tolist() == pytest.approx([0.1, (0.1 + 0.1 + 0.5) / 3, 0.1, (0.1 + 0.1 + 0.5 + 0.8) / 4])
+    expected = [0.1, (0.1 + 0.1 + 0.5) / 3, 0.1, (0.1 + 0.1 + 0.5 + 0.8) / 4]
+    assert q.tolist() == pytest.approx(expected)
 
 
 def _mixture_se(values: np.ndarray) -> float:

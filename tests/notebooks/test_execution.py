@@ -19,8 +19,8 @@ from scipy import special, stats
 
 from pooling import exact
 from pooling.build.execute import execute
-from pooling.data import load_groups
 from pooling.build.staleness import NEEDS, sources
+from pooling.data import load_groups
 from pooling.paths import NOTEBOOKS_DIR
 
 SOURCES = sources()  # the collection; 05 (calibration) is tested in test_calibration.py
