@@ -42,8 +42,10 @@ def test_fold_gives_each_distinct_pair_once_and_maps_every_group_back():
 
 
 def test_conjugate_models_give_the_exact_beta_posteriors(groups):
-    for table, reference in ((estimates.no_pooling(groups), exact.no_pooling(groups)),
-                             (estimates.full_pooling(groups), exact.full_pooling(groups))):
+    for table, reference in (
+        (estimates.no_pooling(groups), exact.no_pooling(groups)),
+        (estimates.full_pooling(groups), exact.full_pooling(groups)),
+    ):
         rows = reference.reindex(reference.index.repeat(len(groups) // len(reference)))
         for column in ("mean", "sd", "q03", "q97"):
             np.testing.assert_allclose(table[column], rows[column], rtol=1e-12)

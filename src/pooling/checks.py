@@ -288,7 +288,6 @@ def assert_matches_exact(idata, exact: pd.DataFrame, quantiles_of=None) -> pd.Da
     return fail_unless(exact_agreement(idata, exact, quantiles_of), "Exact-posterior check")
 
 
-
 def refit_agreement(table: pd.DataFrame) -> pd.DataFrame:
     """Compare leave-one-out refits' log predictive densities with their exact values.
 
