@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytest
-from scipy import stats
+from scipy import optimize, special, stats
 
 from pooling import exact
 
@@ -113,3 +113,49 @@ def test_log_density_is_the_pymc_model(groups, hier):
     ours = np.array([hier.log_density(u, v) for u, v in points]).ravel()
     theirs = np.array([logp({"alpha_log__": u, "beta_log__": v}) for u, v in points])
     np.testing.assert_allclose(ours - ours[0], theirs - theirs[0], atol=1e-8)
+
+
+def test_a_narrow_posterior_is_found_and_resolved(monkeypatch):
+    # 20,000 groups of 1,000 trials: alpha's posterior sd is about 1% of its mean, narrower than
+    # the coarse pass's step; the grid must zoom in on it.
+    rng = np.random.default_rng(8)
+    trials = np.full(20_000, 1000)
+    successes = rng.binomial(trials, rng.beta(30, 70, trials.size))
+    zooms = []
+    zoom = exact.HierarchicalPosterior._zoom
+    monkeypatch.setattr(exact.HierarchicalPosterior, "_zoom",
+                        lambda self, *args: zooms.append(1) or zoom(self, *args))  # fmt: skip
+    post = exact.HierarchicalPosterior(frame(trials, successes))
+    table = post.summary([])
+    assert zooms and post.edge_mass < exact.grid.EDGE_MAX
+    # An independent computation: scipy's beta-binomial over the distinct counts, on a fine
+    # grid of its own around its own mode.
+    values, counts = np.unique(successes, return_counts=True)
+
+    def log_post(log_a, log_b):
+        a, b = np.exp(log_a)[..., None], np.exp(log_b)[..., None]
+        like = (counts * stats.betabinom.logpmf(values, 1000, a, b)).sum(axis=-1)
+        prior = stats.halfnorm(scale=10).logpdf(np.exp([log_a, log_b])).sum(axis=0)
+        return like + prior + log_a + log_b
+
+    best = optimize.minimize(lambda p: -log_post(*p), [np.log(30), np.log(70)], method="BFGS")
+    # The spread from the curvature at the mode (central differences; BFGS's own inverse
+    # Hessian is only an estimate), and a box of 12 standard deviations each way.
+    h = 1e-3
+    steps = np.array([-h, 0, h])
+    f = log_post(*np.meshgrid(best.x[0] + steps, best.x[1] + steps, indexing="ij"))
+    cross = (f[2, 2] - f[2, 0] - f[0, 2] + f[0, 0]) / 4
+    hessian = np.array([[f[2, 1] - 2 * f[1, 1] + f[0, 1], cross],
+                        [cross, f[1, 2] - 2 * f[1, 1] + f[1, 0]]]) / h**2  # fmt: skip
+    sd = np.sqrt(np.diag(np.linalg.inv(-hessian)))
+    axes = [np.linspace(m - 12 * s, m + 12 * s, 301) for m, s in zip(best.x, sd, strict=True)]
+    lp = log_post(*np.meshgrid(*axes, indexing="ij"))
+    w = np.exp(lp - lp.max())
+    w /= w.sum()
+    alpha = np.exp(axes[0]) @ w.sum(axis=1)
+    alpha_sd = np.sqrt(np.exp(2 * axes[0]) @ w.sum(axis=1) - alpha**2)
+    assert alpha_sd / alpha < 0.02  # as narrow as the real table, or narrower
+    assert table.loc["alpha", "mean"] == pytest.approx(alpha, rel=1e-5)
+    assert table.loc["alpha", "sd"] == pytest.approx(alpha_sd, rel=1e-3)
+    mu = (w * special.expit(axes[0][:, None] - axes[1][None, :])).sum()
+    assert table.loc["mu", "mean"] == pytest.approx(mu, rel=1e-6)
