@@ -275,7 +275,7 @@ runs = {
     "hierarchical, wrong prior (negative control)": (simulate_hierarchical, fit_wrong_prior),
 }
 ranks = {
-    name: calibration.simulate_ranks(simulate, fit, REPLICATES, RANKED_DRAWS, SEED + i)
+    name: calibration.simulate_ranks(simulate, fit, REPLICATES, RANKED_DRAWS, SEED + i, label=name)
     for i, (name, (simulate, fit)) in enumerate(runs.items())
 }
 values = {name: calibration.pit(table, SEED + i) for i, (name, table) in enumerate(ranks.items())}

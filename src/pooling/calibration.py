@@ -30,6 +30,7 @@ from arviz.stats.ecdf_utils import ecdf_confidence_band
 from scipy import stats
 
 from pooling.checks import fail_unless
+from pooling.progress import report
 
 __all__ = [
     "EVAL_POINTS",
@@ -91,7 +92,7 @@ def rank(draws: np.ndarray, truth: float, rng: np.random.Generator) -> int:
 
 
 def simulate_ranks(
-    simulate: Simulate, fit: Fit, replicates: int, n_draws: int, seed: int
+    simulate: Simulate, fit: Fit, replicates: int, n_draws: int, seed: int, label: str = ""
 ) -> pd.DataFrame:
     """Simulate from the prior, fit, and rank the truth, ``replicates`` times.
 
@@ -111,6 +112,9 @@ def simulate_ranks(
         Posterior draws each truth is ranked among.
     seed : int
         Seed of the whole run: of the simulations, of each fit and of the tie-breaking.
+    label : str, optional
+        What the replicates are of, for the progress that ``make`` shows
+        (:func:`pooling.progress.report`).
 
     Returns
     -------
@@ -127,6 +131,7 @@ def simulate_ranks(
         row = {q: rank(thin(draws[q], n_draws), value, rng) for q, value in truth.items()}
         row["divergences"] = int(divergences)
         rows.append(row)
+        report(replicate + 1, replicates, f"{label}: replicates" if label else "replicates")
     table = pd.DataFrame(rows).rename_axis("replicate")
     table.attrs["n_draws"] = n_draws
     return table

@@ -49,6 +49,7 @@ def execute(
     figures: str | Path | None = None,
     results: str | Path | None = None,
     server=None,
+    board=None,
 ):
     """Execute a notebook source and write the executed ``.ipynb``.
 
@@ -65,6 +66,8 @@ def execute(
         ``POOLING_FIGURES_DIR`` / ``POOLING_RESULTS_DIR`` environment variables).
     server : pooling.build.kernels.KernelServer, optional
         Fork the kernel from this warm server instead of starting a fresh Python.
+    board : pooling.build.progress.Board, optional
+        Show the notebook's progress there as it runs.
 
     Returns
     -------
@@ -94,6 +97,10 @@ def execute(
     partial = partial_path(output)
     options = {"cwd": str(NOTEBOOKS_DIR), "progress_bar": False, "kernel_name": "python3",
                "request_save_on_cell_execute": False}  # fmt: skip
+    if board is not None:
+        hooks, progress_env = board.start(source.stem, nb, parameters or {})
+        options.update(hooks)  # nbclient's cell hooks, passed on by papermill
+        env.update(progress_env)
     try:
         if server is not None:
             nb = papermill.execute_notebook(

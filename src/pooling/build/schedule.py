@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pooling.build import speedups
 from pooling.build.execute import execute
+from pooling.build.progress import Board
 from pooling.build.staleness import NEEDS, declared_parameters
 
 __all__ = ["run_all", "warm_kernels"]
@@ -91,18 +92,21 @@ def run_all(
     running: dict[str, threading.Thread] = {}
     finished: queue.Queue = queue.Queue()
 
+    board = Board()
+
     def work(source: Path) -> None:
         start = time.perf_counter()
         try:
             own = declared_parameters(source)  # papermill warns about the others
             mine = {name: value for name, value in (parameters or {}).items() if name in own}
-            execute(source, parameters=mine, server=server, **outputs(source))
+            execute(source, parameters=mine, server=server, board=board, **outputs(source))
         except BaseException as err:  # reported to the main thread, which raises it
+            board.finish(source.stem)
             err.notebook = source.stem  # which notebook failed, for the error message
             finished.put((source.stem, err))
         else:
+            board.finish(source.stem, f"{source.stem}: done in {time.perf_counter() - start:.1f} s")
             finished.put((source.stem, None))
-            print(f"{source.stem}: done in {time.perf_counter() - start:.1f} s", flush=True)
 
     def ready(source: Path) -> bool:
         todo = {p.stem for p in pending} | set(running)
@@ -112,7 +116,6 @@ def run_all(
         while pending or running:
             for source in [p for p in pending if ready(p)][: max(jobs - len(running), 0)]:
                 pending.remove(source)
-                print(f"{source.stem}: running", flush=True)
                 running[source.stem] = threading.Thread(target=work, args=(source,), daemon=True)
                 running[source.stem].start()
             stem, error = finished.get()
@@ -127,6 +130,8 @@ def run_all(
         for thread in running.values():
             thread.join(timeout=30)
         raise
+    finally:
+        board.close()
 
 
 def _kernel_server():
