@@ -24,7 +24,7 @@ SUCCESSES ?= successes
 # Further options for `python -m pooling run`, e.g. RUN_ARGS="-p MARGINAL_TARGET_ACCEPT 0.95"
 RUN_ARGS ?=
 
-.PHONY: all notebooks calibration own-data test lint bench help clean clean-cache venv lab dot chromium qemu
+.PHONY: all notebooks calibration own-data estimates test lint bench help clean clean-cache venv lab dot chromium qemu
 
 ifneq ($(OUT),)
 all: own-data ## Execute every notebook in place and write every figure (only what changed)
@@ -59,6 +59,11 @@ own-data: $(INSTALLED) | dot ## With DATA=... OUT=...: run every notebook on you
 	@test -n "$(OUT)" || { echo "make: own-data needs OUT=<directory>"; exit 2; }
 	$(PY) -m pooling run --data "$(or $(DATA),data/spacex_launches.csv)" --group "$(GROUP)" \
 		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)" --jobs $(JOBS) $(RUN_ARGS)
+
+estimates: $(INSTALLED) ## With DATA=... OUT=...: only the table of estimates, any number of groups
+	@test -n "$(OUT)" || { echo "make: estimates needs OUT=<directory>"; exit 2; }
+	$(PY) -m pooling estimates --data "$(or $(DATA),data/spacex_launches.csv)" --group "$(GROUP)" \
+		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)" $(RUN_ARGS)
 
 venv: $(INSTALLED) ## Create .venv from requirements.lock (when missing or stale)
 
@@ -97,7 +102,9 @@ test: $(INSTALLED) | dot chromium ## Run the whole test suite (package tests, nb
 # BENCH=groups runs the whole collection on 1,000 and 10,000 synthetic groups (~20 minutes);
 # BENCH=coordinates the hierarchical fit's coordinates across data (~10 minutes);
 # BENCH=calibration notebook 05 at 1000 replicates (~4 minutes with its warm-up);
-# BENCH=portability the hierarchical fit on CPU models emulated by qemu (~5 minutes).
+# BENCH=portability the hierarchical fit on CPU models emulated by qemu (~5 minutes);
+# BENCH=estimates the table of estimates alone on 17,593 real and 2e4 and 1e6 synthetic groups;
+# BENCH=refit_se whether a leave-one-out refit's standard error is honest (~30 s).
 BENCH ?= collection samplers scale
 bench: $(INSTALLED) | dot $(if $(filter portability,$(BENCH)),qemu) ## Run the benchmarks and write benchmarks/RESULTS.md (several minutes)
 	@for b in $(BENCH); do echo "== $$b"; (cd benchmarks && ../$(PY) $$b.py) || exit 1; done

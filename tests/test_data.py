@@ -25,7 +25,13 @@ def test_shipped_file_loads_with_reference_counts():
 
 @pytest.mark.parametrize(
     "name",
-    ["spacex_launches.csv", "rat_tumours.csv", "baseball_hits.csv", "surgical_mortality.csv"],
+    [
+        "spacex_launches.csv",
+        "rat_tumours.csv",
+        "baseball_hits.csv",
+        "surgical_mortality.csv",
+        "career_batting.csv",
+    ],
 )
 def test_shipped_files_match_the_checksums_in_the_readme(name):
     readme = (DATA_DIR / "README.md").read_text(encoding="utf-8")
@@ -51,6 +57,14 @@ def test_baseball_and_surgical_tables_load_with_their_totals():
     surgical = load_groups(DATA_DIR / "surgical_mortality.csv", group="hospital",
                            trials="operations", successes="deaths")  # fmt: skip
     assert (len(surgical), surgical["trials"].sum(), surgical["successes"].sum()) == (12, 2814, 208)
+
+
+def test_career_batting_table_loads_with_its_totals():
+    career = load_groups(DATA_DIR / "career_batting.csv", group="player", trials="at_bats",
+                         successes="hits")  # fmt: skip
+    assert len(career) == 17_593 and career["trials"].min() >= 1
+    assert career.loc["aaronha01"].tolist() == [12364, 3771]
+    assert len(career[["trials", "successes"]].drop_duplicates()) == 9_666
 
 
 BAD = {

@@ -103,13 +103,14 @@ def test_hierarchical_estimates_match_the_grid_posterior(groups, grid, grid_draw
 def test_quantiles_solve_the_mixture_cdf_with_many_pairs(monkeypatch):
     # Many distinct pairs and narrow hyperparameters, as at scale; with a small budget the
     # CDFs use evenly spaced draws, and each quantile solves the mixture CDF of those draws.
-    monkeypatch.setattr(estimates, "MIXTURE_BUDGET", 50_000)
+    monkeypatch.setattr(estimates, "MIXTURE_BUDGET", 20_000)
     rng = np.random.default_rng(5)
     n = rng.integers(0, 3000, 2000)
     groups = pd.DataFrame({"trials": n, "successes": rng.binomial(n, rng.beta(8, 2, n.size))})
     alpha, beta = rng.normal(8, 0.2, 4000), rng.normal(2, 0.05, 4000)
     table = estimates.hierarchical(groups, alpha, beta)
-    used = np.linspace(0, 3999, 200).round().astype(int)  # the budget's 200 draws per pair
+    used = estimates.mixture_draws(4000, len(estimates.fold(groups)[0]))
+    assert used.size == estimates.MIN_DRAWS
     for i in rng.choice(len(groups), 20, replace=False):
         y, f = table["successes"].iloc[i], table["trials"].iloc[i] - table["successes"].iloc[i]
         quantiles = table[["q03", "q97"]].iloc[i].to_numpy(float)

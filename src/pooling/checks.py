@@ -25,6 +25,7 @@ __all__ = [
     "RHAT_MAX",
     "CheckFailed",
     "assert_converged",
+    "assert_estimates_match_exact",
     "assert_matches_exact",
     "assert_no_divergences",
     "assert_refits_match_exact",
@@ -333,3 +334,70 @@ def assert_refits_match_exact(table: pd.DataFrame) -> pd.DataFrame:
         tolerance.
     """
     return fail_unless(refit_agreement(table), "Leave-one-out refit check")
+
+
+def assert_estimates_match_exact(
+    table: pd.DataFrame, idata, exact_summary: pd.DataFrame, groups: pd.DataFrame | None = None
+):
+    """Check hierarchical estimates against the exact grid, within their Monte Carlo error.
+
+    Each estimate averages ``Beta(alpha + y, beta + N - y)`` over the fit's draws of
+    ``(alpha, beta)``, so its Monte Carlo error is that of a mean over the draws: of the
+    conditional means for ``mean``, of the conditional CDFs at the quantile (divided by the
+    density there) for ``q03`` and ``q97``, with the draws' autocorrelation.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows of :func:`pooling.estimates.hierarchical` for the groups to check.
+    idata : arviz.InferenceData
+        The fit whose ``alpha`` and ``beta`` draws the table averages over.
+    exact_summary : pandas.DataFrame
+        :meth:`pooling.exact.HierarchicalPosterior.summary` of those groups.
+    groups : pandas.DataFrame, optional
+        Every group the estimates were computed with (their distinct counts decide how many
+        draws the quantiles average over: :func:`pooling.estimates.cdf_draws`); default
+        ``table``'s.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group and column: the estimate, the exact value, the tolerance and ``ok``.
+
+    Raises
+    ------
+    CheckFailed
+        When any estimate is further from the exact value than its tolerance.
+    """
+    from scipy import special, stats
+
+    from pooling.estimates import fold, mixture_draws
+
+    alpha = idata.posterior["alpha"].to_numpy()
+    beta = idata.posterior["beta"].to_numpy()
+    used = mixture_draws(alpha.size, len(fold(table if groups is None else groups)[0]))
+    if used.size < alpha.size:
+        # Fewer draws when there are very many distinct pairs: the error is that of those
+        # draws, taken as one sequence in the order of the flattened chains.
+        alpha, beta = alpha.ravel()[used][None], beta.ravel()[used][None]
+    tolerance = mcse_tolerance(3 * len(table))
+    rows = {}
+    for name, row in table.iterrows():
+        ref = exact_summary.loc[f"theta[{name}]"]
+        a, b = alpha + row["successes"], beta + row["trials"] - row["successes"]
+        for column in ("mean", *(f"q{round(q * 100):02d}" for q in QUANTILES)):
+            if column == "mean":
+                se = _mcse_of_mean(a / (a + b))
+            else:
+                density = float(stats.beta(a, b).pdf(row[column]).mean())
+                se = _mcse_of_mean(special.betainc(a, b, row[column])) / density
+            allowed = tolerance * se + 1e-9
+            rows[(name, column)] = {"estimate": row[column], "exact": ref[column],
+                                    "tol": allowed,
+                                    "ok": abs(row[column] - ref[column]) <= allowed}  # fmt: skip
+    result = pd.DataFrame.from_dict(rows, orient="index").rename_axis(["group", "column"])
+    return fail_unless(result, "Estimates check")
+
+
+def _mcse_of_mean(values: np.ndarray) -> float:
+    return float(np.squeeze(az.mcse(values, method="mean")))

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from pooling.exact.conjugate import JEFFREYS, QUANTILES
 
@@ -40,25 +40,29 @@ __all__ = [
     "COLUMNS",
     "MIXTURE_BUDGET",
     "RANK_BUDGET",
+    "mixture_draws",
     "estimates_table",
+    "every_model",
     "fold",
     "full_pooling",
     "hierarchical",
     "no_pooling",
     "q_values",
     "rank_summary",
+    "rate_draws",
     "threshold_test",
 ]
 
 #: Every column of the table, in order (the group's own column comes second, under its name).
 COLUMNS = ["model", "trials", "successes", "mean", "sd", "q03", "q97", "rank_median",
            "rank_q05", "rank_q95", "p_above_mu", "p_above_threshold", "q_value"]  # fmt: skip
-#: Most (draws x distinct pairs) Beta CDFs evaluated at once: quantiles and probabilities of
-#: the hierarchical mixtures use at most this many draws per pair in total, evenly spaced
-#: over the chains (means and sds always use every draw).
+#: Most (draws x distinct pairs) Beta CDFs evaluated at once: the hierarchical mixtures
+#: average over at most this many draws per pair in total (:func:`mixture_draws`).
 MIXTURE_BUDGET = 4_000_000
-#: Most (draws x groups) ranks held at once: ranks use at most this many draws in total.
-RANK_BUDGET = 20_000_000
+#: ... and over at least this many draws, however many pairs there are.
+MIN_DRAWS = 50
+#: Most (draws x groups) ranks held at once (4 bytes each): 100 draws at 10^6 groups.
+RANK_BUDGET = 100_000_000
 #: Quantiles of the ranks reported.
 RANK_QUANTILES = (0.05, 0.5, 0.95)
 
@@ -89,9 +93,15 @@ def _base(groups: pd.DataFrame) -> pd.DataFrame:
 
 
 def _beta_columns(table: pd.DataFrame, a, b) -> pd.DataFrame:
-    dist = stats.beta(a, b)
-    table["mean"], table["sd"] = dist.mean(), dist.std()
-    table["q03"], table["q97"] = dist.ppf(QUANTILES[0]), dist.ppf(QUANTILES[1])
+    """Mean, sd and quantiles of Beta(a, b) per row, computed once per distinct (a, b)."""
+    distinct, inverse = np.unique(np.c_[a, b], axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    a, b = distinct[:, 0], distinct[:, 1]
+    total = a + b
+    table["mean"] = (a / total)[inverse]
+    table["sd"] = np.sqrt(a * b / (total**2 * (total + 1)))[inverse]
+    for name, q in zip(("q03", "q97"), QUANTILES, strict=True):
+        table[name] = special.betaincinv(a, b, q)[inverse]
     return table
 
 
@@ -151,6 +161,29 @@ def full_pooling(
     return _beta_table(groups, a, b, threshold)
 
 
+def mixture_draws(n_draws: int, n_pairs: int) -> np.ndarray:
+    """Which draws the hierarchical mixtures average over.
+
+    As many as :data:`MIXTURE_BUDGET` allows for every distinct pair at once (every draw for
+    a small table), and at least :data:`MIN_DRAWS`, evenly spaced over the flattened chains.
+    The estimates' Monte Carlo error is that of a mean over these draws, which
+    :func:`pooling.checks.assert_estimates_match_exact` allows for.
+
+    Parameters
+    ----------
+    n_draws : int
+        Draws of ``(alpha, beta)`` in all.
+    n_pairs : int
+        Distinct ``(trials, successes)`` pairs.
+
+    Returns
+    -------
+    numpy.ndarray
+        Positions among the flattened draws.
+    """
+    return _evenly(np.arange(n_draws), max(MIXTURE_BUDGET // max(n_pairs, 1), MIN_DRAWS))
+
+
 def _evenly(values: np.ndarray, most: int) -> np.ndarray:
     """At most ``most`` of ``values``, evenly spaced (all of them when there are fewer)."""
     if len(values) <= most:
@@ -166,14 +199,11 @@ class _Mixtures:
         self.beta = np.asarray(beta, float).ravel()
         self.y = pairs["successes"].to_numpy(float)
         self.f = pairs["trials"].to_numpy(float) - self.y
-        # The draws for CDFs: as many as the budget allows for every pair at once, and at
-        # least 200 (their Monte Carlo error is that of the mixture's, at most 0.5 / sqrt(200)
-        # in a probability and far less when the hyperparameters are well determined).
-        most = max(MIXTURE_BUDGET // max(len(pairs), 1), 200)
-        self.cdf_alpha, self.cdf_beta = _evenly(self.alpha, most), _evenly(self.beta, most)
+        used = mixture_draws(len(self.alpha), len(pairs))
+        self.alpha, self.beta = self.alpha[used], self.beta[used]
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mixture means and sds over every draw, by the law of total variance."""
+        """Mixture means and sds, by the law of total variance."""
         mean, second = np.empty(len(self.y)), np.empty(len(self.y))
         for part in self._parts(len(self.alpha)):
             a = self.alpha[:, None] + self.y[part]
@@ -187,15 +217,15 @@ class _Mixtures:
         return [slice(k, k + step) for k in range(0, len(self.y), step)]
 
     def _components(self, part) -> tuple[np.ndarray, np.ndarray]:
-        return self.cdf_alpha[:, None] + self.y[part], self.cdf_beta[:, None] + self.f[part]
+        return self.alpha[:, None] + self.y[part], self.beta[:, None] + self.f[part]
 
     def prob_above(self, threshold: float | None = None) -> np.ndarray:
         """``P(theta > threshold)``; ``threshold=None``: above each draw's ``mu``."""
         at = threshold
         if threshold is None:
-            at = (self.cdf_alpha / (self.cdf_alpha + self.cdf_beta))[:, None]
+            at = (self.alpha / (self.alpha + self.beta))[:, None]
         out = np.empty(len(self.y))
-        for part in self._parts(len(self.cdf_alpha)):
+        for part in self._parts(len(self.alpha)):
             out[part] = special.betaincc(*self._components(part), at).mean(axis=0)
         return out
 
@@ -206,35 +236,43 @@ class _Mixtures:
         scale = np.maximum(mean * (1 - mean) / np.maximum(sd**2, 1e-300) - 1, 1e-12)
         out = []
         for q in QUANTILES:
-            start = stats.beta.ppf(q, mean * scale, (1 - mean) * scale)
+            start = special.betaincinv(mean * scale, (1 - mean) * scale, q)
             result = np.empty(len(self.y))
-            for part in self._parts(len(self.cdf_alpha)):
+            for part in self._parts(len(self.alpha)):
                 result[part] = _solve_cdf(*self._components(part), q, start[part])
             out.append(result)
         return out
 
 
 def _solve_cdf(a: np.ndarray, b: np.ndarray, q: float, start: np.ndarray) -> np.ndarray:
-    """``t`` with ``mean_s I_t(a_s, b_s) = q`` for each column, to 1e-12 in the CDF."""
-    log_norm = special.betaln(a, b)
+    """``t`` with ``mean_s I_t(a_s, b_s) = q`` for each column, to 1e-12 in the CDF.
+
+    Newton's method on the logit scale, kept inside a bracket (bisection where a step would
+    leave it); each iteration evaluates only the columns not yet solved.
+    """
     x = special.logit(np.clip(start, 1e-300, 1 - 1e-16))
     lo, hi = np.full_like(x, -700.0), np.full_like(x, 40.0)  # logit of 1e-304 and 1 - 4e-18
     x = np.clip(x, lo, hi)
+    active = np.arange(x.size)
+    log_norm = special.betaln(a, b)
     for _ in range(200):
-        t = special.expit(x)
-        miss = special.betainc(a, b, t).mean(axis=0) - q
-        lo, hi = np.where(miss < 0, x, lo), np.where(miss >= 0, x, hi)
+        aa, bb, xx = a[:, active], b[:, active], x[active]
+        t = special.expit(xx)
+        miss = special.betainc(aa, bb, t).mean(axis=0) - q
+        low = np.where(miss < 0, xx, lo[active])
+        high = np.where(miss >= 0, xx, hi[active])
+        lo[active], hi[active] = low, high
         # dF/dx = density(t) * t * (1 - t), each component's density written out.
-        log_terms = special.xlogy(a, t) + special.xlog1py(b, -t) - log_norm
+        log_terms = special.xlogy(aa, t) + special.xlog1py(bb, -t) - log_norm[:, active]
         slope = np.exp(log_terms).mean(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            newton = x - miss / slope
-        bracketed = (newton > lo) & (newton < hi)
-        x_new = np.where(bracketed, newton, (lo + hi) / 2)
-        done = (np.abs(miss) < 1e-12) | (hi - lo < 1e-12)
-        if done.all():
+            newton = xx - miss / slope
+        done = (np.abs(miss) < 1e-12) | (high - low < 1e-12)
+        stepped = np.where((newton > low) & (newton < high), newton, (low + high) / 2)
+        x[active] = np.where(done, xx, stepped)
+        active = active[~done]
+        if not active.size:
             break
-        x = np.where(done, x, x_new)
     return special.expit(x)
 
 
@@ -249,9 +287,10 @@ def hierarchical(
         As for :func:`no_pooling`.
     alpha, beta : array_like
         Posterior draws of the hyperparameters (any shape; flattened together).
-    theta : array_like, optional
-        Joint posterior draws of every group's rate, shape ``(draws, groups)``, for the
-        ranks (:func:`rank_summary`); without them the rank columns are left out.
+    theta : array_like or iterable, optional
+        Joint posterior draws of every group's rate, shape ``(draws, groups)`` or one row at
+        a time (:func:`rate_draws`), for the ranks (:func:`rank_summary`); without them the
+        rank columns are left out.
     threshold : float, optional
         As for :func:`no_pooling`.
 
@@ -259,9 +298,8 @@ def hierarchical(
     -------
     pandas.DataFrame
         ``trials``, ``successes``, ``mean``, ``sd``, ``q03``, ``q97``, ``p_above_mu`` and,
-        with ``theta``, ``rank_median``, ``rank_q05``, ``rank_q95``. Means and sds average
-        over every draw; quantiles and probabilities over at most :data:`MIXTURE_BUDGET`
-        Beta CDFs at once (evenly spaced draws, at least 200 per pair).
+        with ``theta``, ``rank_median``, ``rank_q05``, ``rank_q95``: mixtures over the draws
+        of :func:`mixture_draws` (every draw, unless there are very many distinct pairs).
     """
     pairs, inverse = fold(groups)
     mixtures = _Mixtures(alpha, beta, pairs)
@@ -283,27 +321,64 @@ def rank_summary(theta, index: pd.Index) -> pd.DataFrame:
 
     Parameters
     ----------
-    theta : array_like
-        Joint draws of the rates, shape ``(draws, groups)``: one rank per group per draw.
+    theta : array_like or iterable
+        Joint draws of the rates: an array of shape ``(draws, groups)``, of which at most
+        :data:`RANK_BUDGET` ranks in all are used (evenly spaced draws), or an iterable of
+        such rows (:func:`rate_draws`), all of which are used.
     index : pandas.Index
-        The groups, in the order of ``theta``'s columns.
+        The groups, in the order of the columns.
 
     Returns
     -------
     pandas.DataFrame
-        ``rank_median``, ``rank_q05`` and ``rank_q95`` (whole numbers: quantiles of the
-        draws' ranks, not interpolated), from at most :data:`RANK_BUDGET` ranks in all
-        (evenly spaced draws).
+        ``rank_median``, ``rank_q05`` and ``rank_q95``: whole numbers, quantiles of the
+        draws' ranks, not interpolated.
     """
-    theta = np.asarray(theta)
-    n_groups = theta.shape[1]
-    rows = _evenly(np.arange(theta.shape[0]), max(RANK_BUDGET // max(n_groups, 1), 1))
-    ranks = np.empty((len(rows), n_groups), dtype=np.int64)
-    for k, row in enumerate(rows):
-        order = np.argsort(-theta[row], kind="stable")
-        ranks[k, order] = np.arange(1, n_groups + 1)
-    q05, median, q95 = np.quantile(ranks, RANK_QUANTILES, axis=0, method="inverted_cdf")
+    n_groups = len(index)
+    if isinstance(theta, np.ndarray):
+        theta = theta[_evenly(np.arange(theta.shape[0]), max(RANK_BUDGET // max(n_groups, 1), 1))]
+    rows = []
+    for row in theta:
+        ranks = np.empty(n_groups, dtype=np.int32)
+        ranks[np.argsort(-np.asarray(row), kind="stable")] = np.arange(1, n_groups + 1)
+        rows.append(ranks)
+    ranks = np.stack(rows)
+    out = np.empty((len(RANK_QUANTILES), n_groups), dtype=np.int64)
+    step = max(MIXTURE_BUDGET // len(ranks), 1)  # np.quantile copies what it sorts
+    for k in range(0, n_groups, step):
+        out[:, k : k + step] = np.quantile(ranks[:, k : k + step], RANK_QUANTILES, axis=0,
+                                           method="inverted_cdf")  # fmt: skip
+    q05, median, q95 = out
     return pd.DataFrame({"rank_median": median, "rank_q05": q05, "rank_q95": q95}, index=index)
+
+
+def rate_draws(groups: pd.DataFrame, alpha, beta, rng: np.random.Generator):
+    """Joint draws of every group's rate under the hierarchical model, one row at a time.
+
+    For evenly spaced draws of ``(alpha, beta)``, as many as :data:`RANK_BUDGET` ranks allow
+    (and no more than there are), each group's rate is drawn from
+    ``Beta(alpha + y_i, beta + N_i - y_i)``.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        Columns ``trials`` and ``successes``.
+    alpha, beta : array_like
+        Posterior draws of the hyperparameters.
+    rng : numpy.random.Generator
+        The notebook's or the run's generator.
+
+    Yields
+    ------
+    numpy.ndarray
+        One draw of every group's rate.
+    """
+    alpha, beta = np.asarray(alpha, float).ravel(), np.asarray(beta, float).ravel()
+    y = groups["successes"].to_numpy(float)
+    f = groups["trials"].to_numpy(float) - y
+    rows = _evenly(np.arange(alpha.size), max(RANK_BUDGET // max(len(groups), 1), 1))
+    for row in rows:
+        yield rng.beta(alpha[row] + y, beta[row] + f)
 
 
 def q_values(p_above: np.ndarray) -> np.ndarray:
@@ -384,3 +459,33 @@ def estimates_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         if rank in combined:
             combined[rank] = combined[rank].astype("Int64")  # whole numbers, empty elsewhere
     return combined
+
+
+def every_model(
+    groups: pd.DataFrame, alpha, beta, rng: np.random.Generator, threshold: float | None = None
+) -> dict[str, pd.DataFrame]:
+    """The three models' tables, the hierarchical one from draws of its hyperparameters.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        Indexed by group, columns ``trials`` and ``successes``.
+    alpha, beta : array_like
+        Posterior draws of the hierarchical model's hyperparameters.
+    rng : numpy.random.Generator
+        For the joint draws of the rates that the ranks need (:func:`rate_draws`).
+    threshold : float, optional
+        As for :func:`no_pooling`.
+
+    Returns
+    -------
+    dict
+        ``no_pooling``, ``full_pooling``, ``hierarchical``: for :func:`estimates_table`.
+    """
+    return {
+        "no_pooling": no_pooling(groups, threshold=threshold),
+        "full_pooling": full_pooling(groups, threshold=threshold),
+        "hierarchical": hierarchical(
+            groups, alpha, beta, theta=rate_draws(groups, alpha, beta, rng), threshold=threshold
+        ),  # fmt: skip
+    }

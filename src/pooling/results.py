@@ -101,7 +101,7 @@ def save_idata(idata, stem: str) -> Path:
     return path
 
 
-def save_csv(table, stem: str) -> Path:
+def save_csv(table, stem: str, directory: Path | None = None) -> Path:
     """Save a table for people and other programs as ``<results dir>/<stem>.csv``.
 
     Parameters
@@ -111,13 +111,15 @@ def save_csv(table, stem: str) -> Path:
         digits, so that last-bit differences between machines do not show.
     stem : str
         File stem, e.g. ``"estimates"``.
+    directory : pathlib.Path, optional
+        Where to write it; default the results directory.
 
     Returns
     -------
     pathlib.Path
         Where the file was written.
     """
-    path = results_dir() / f"{stem}.csv"
+    path = Path(directory or results_dir()) / f"{stem}.csv"
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     return path

@@ -148,6 +148,7 @@ def test_advice_names_quicker_settings_only_for_very_many_groups():
     assert note.startswith("note: 10,000 groups") and "\n" not in note
     for name, value in QUICK_SETTINGS.items():
         assert f"-p {name} {value}" in note
+    assert "make estimates" in note
     assert advice(10_000, {"DRAWS": 2000}) is None  # the user chose settings already
 
 

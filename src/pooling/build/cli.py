@@ -5,11 +5,13 @@ Subcommands::
     python -m pooling notebooks [SOURCE ...] [--changed] [-p NAME VALUE] [-j N]
     python -m pooling stale SOURCE ...
     python -m pooling run --data my.csv --out my-analysis [-p NAME VALUE] [-j N]
+    python -m pooling estimates --data my.csv --out my-estimates [-p NAME VALUE]
     python -m pooling lint [FILE ...]
 
 ``notebooks`` executes notebook sources in place (by default the collection's, without the
 on-demand ones), ``stale`` says which on-demand notebooks are out of date, ``run`` runs every
-notebook on another groups CSV into a directory of its own, and ``lint`` checks the committed
+notebook on another groups CSV into a directory of its own, ``estimates`` writes the table of
+estimates alone (any number of groups, no notebooks), and ``lint`` checks the committed
 notebooks (pre-commit calls it). A failed run ends with one line: which notebook, which cell,
 what failed and what to try next.
 """
@@ -107,6 +109,26 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--draws", type=int, help="override the notebooks' DRAWS")
     run.add_argument("--seed", type=int, help="override the notebooks' SEED")
 
+    table = commands.add_parser(
+        "estimates", help="write the table of estimates for a CSV to OUT, without notebooks",
+        description=(
+            "Fold the groups, fit the population by NUTS on the folded likelihood, check it "
+            "against the exact posterior and write OUT/estimates.csv and "
+            "OUT/hyperparameters.csv. Settings default to the notebooks'; a failed run leaves "
+            "OUT as it was."
+        ),
+    )  # fmt: skip
+    table.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the groups CSV")
+    table.add_argument("--out", type=Path, required=True, help="output directory")
+    for key in ("group", "trials", "successes"):
+        table.add_argument(
+            f"--{key}", help=f"name of the {key} column (default: the shipped data's)"
+        )
+    table.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        help="override a setting, e.g. -p THRESHOLD 0.3 (repeatable)",
+    )  # fmt: skip
+
     lint = commands.add_parser("lint", help="check the committed notebooks (pre-commit)")
     lint.add_argument("files", nargs="*", help="notebook files (default: every notebook)")
     return parser
@@ -155,6 +177,16 @@ def _run(args, parameters: dict) -> int:
     return 0
 
 
+def _estimates(args, parameters: dict) -> int:
+    from pooling.build.takeaway import run_estimates
+    from pooling.data import DEFAULT_COLUMNS
+
+    labels = {key: getattr(args, key) or DEFAULT_COLUMNS[key] for key in DEFAULT_COLUMNS}
+    path = run_estimates(args.data, args.out, labels, parameters)
+    print(f"done: {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run; see ``python -m pooling --help``."""
     args = _parser().parse_args(argv)
@@ -168,9 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     from pooling.build.own_data import ParameterError, parse_value
 
     parameters = {name: parse_value(value) for name, value in args.parameter}
-    unchanged = args.out if args.command == "run" else None
+    unchanged = args.out if args.command in ("run", "estimates") else None
+    commands = {"run": _run, "estimates": _estimates, "notebooks": _notebooks}
     try:
-        return _run(args, parameters) if args.command == "run" else _notebooks(args, parameters)
+        return commands[args.command](args, parameters)
     except KeyboardInterrupt:
         print(f"interrupted{f': {unchanged} is unchanged' if unchanged else ''}", file=sys.stderr)
         return 130

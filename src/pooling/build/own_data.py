@@ -17,8 +17,8 @@ from pathlib import Path
 from pooling.build.schedule import run_all, warm_kernels
 from pooling.build.staleness import declared_parameters, sources
 
-__all__ = ["MANY_GROUPS", "QUICK_SETTINGS", "ParameterError", "advice", "parse_value",
-           "run_collection"]  # fmt: skip
+__all__ = ["MANY_GROUPS", "QUICK_SETTINGS", "ParameterError", "advice", "parse_value", "publish",
+           "run_collection", "sigterm_as_interrupt"]  # fmt: skip
 
 
 class ParameterError(ValueError):
@@ -55,12 +55,13 @@ def advice(n_groups: int, parameters: dict) -> str | None:
     flags = " ".join(f"-p {name} {value}" for name, value in QUICK_SETTINGS.items())
     return (
         f"note: {n_groups:,} groups: at the notebooks' default draws and refits this run takes "
-        f"hours; {flags} is much quicker (README, Many groups)"
+        f"hours; {flags} is much quicker, and `make estimates` writes the table of estimates "
+        "alone in minutes (README, A table of estimates)"
     )
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt():
+def sigterm_as_interrupt():
     """Treat ``kill`` (SIGTERM) like Ctrl-C, so the clean-up below runs for both."""
 
     def interrupt(signum, frame):
@@ -73,7 +74,7 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _publish(staging: Path, out: Path) -> None:
+def publish(staging: Path, out: Path) -> None:
     """Move every entry of ``staging`` into ``out``, replacing what was there.
 
     Each entry is swapped by two renames on the same file system; signals are held off
@@ -140,7 +141,7 @@ def run_collection(
         # The warm kernels' helper imports while the CSV and the parameters are checked (a bad
         # input stops it before any of the user's models is compiled). run_all stops every
         # kernel before it raises, so nothing writes into staging when it is removed below.
-        with _sigterm_as_interrupt(), warm_kernels() as server:
+        with sigterm_as_interrupt(), warm_kernels() as server:
             groups = load_groups(data, **labels)  # bad input fails before any model compiles
             known = set().union(*(declared_parameters(source) for source in sources()))
             unknown = sorted(set(parameters or {}) - known)
@@ -172,7 +173,7 @@ def run_collection(
                 jobs,
                 server,
             )
-            _publish(staging, out)
+            publish(staging, out)
     except Exception as err:
         # Keep the failed notebook, as far as it ran, beside OUT (never in it).
         partial = getattr(err, "partial", None)

@@ -34,6 +34,7 @@ from pooling.exact.conjugate import SUMMARY_COLUMNS
 from pooling.exact.numerics import mu_kappa_to_log_ab, quantiles_from_density, refine_maximum
 from pooling.exact.predictive import PredictiveMixin
 from pooling.exact.rates import RatesMixin
+from pooling.folded import RisingTerms
 
 __all__ = ["EDGE_MAX", "HYPER_SIGMA", "NEFF_MIN", "HierarchicalPosterior"]
 
@@ -79,12 +80,6 @@ def _laplace_sd(negative, mode: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
 
 
-def _tally(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct non-zero values and how often each occurs."""
-    distinct, counts = np.unique(values[values != 0], return_counts=True)
-    return distinct, counts.astype(float)
-
-
 class HierarchicalPosterior(RatesMixin, PredictiveMixin):
     """Exact posterior of the hierarchical beta-binomial model, computed on a grid.
 
@@ -115,8 +110,7 @@ class HierarchicalPosterior(RatesMixin, PredictiveMixin):
         # The likelihood is a sum of log rising factorials, log Gamma(x + k) - log Gamma(x), for
         # x = alpha (k = y), beta (k = n - y) and alpha + beta (k = n): each distinct k once,
         # weighted by how often it occurs (k = 0 adds nothing).
-        n, y = self.trials, self.successes
-        self._rising = [_tally(k) for k in (y, n - y, n)]
+        self._rising = RisingTerms(self.trials, self.successes)
         self.sigma = float(sigma)
         self.n_grid = int(n_grid)
 
@@ -140,7 +134,9 @@ class HierarchicalPosterior(RatesMixin, PredictiveMixin):
         out = -(a**2 + b**2) / (2 * self.sigma**2) + log_a + log_b
         # log B(a + y, b + n - y) - log B(a, b) as three log rising factorials: betaln itself
         # loses all precision when a or b is tiny, far out in the grid's corners.
-        for x, sign, (steps, counts) in zip((a, b, a + b), (1, 1, -1), self._rising, strict=True):
+        xs = (a, b, a + b)
+        for which, sign, (steps, counts) in self._rising.series():
+            x = xs[which]
             log_gamma_x = special.gammaln(x)
             for k, count in zip(steps, counts, strict=True):
                 out = out + sign * count * (special.gammaln(x + k) - log_gamma_x)

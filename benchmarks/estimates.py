@@ -1,0 +1,75 @@
+"""The table of estimates alone (``python -m pooling estimates``) on many groups: time, memory.
+
+For each size, a seeded synthetic CSV (``groups.synthetic_csv``: trials log-uniform up to
+3,000, 1 group in 100 without trials, rates from Beta(8, 2)) and the real career batting table
+shipped in ``data/`` go through ``python -m pooling estimates`` with the notebooks' default
+settings. Reports the wall time, the peak memory of the whole process tree (sum of
+proportional set sizes, sampled every 2 s) and the size of the table written. Writes the
+``estimates`` section of RESULTS.md: ``make bench BENCH=estimates`` (about 15 minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+from common import ROOT, write_section
+from groups import PeakMemory, synthetic_csv
+
+REAL = ("career_batting.csv", "player", "at_bats", "hits")
+
+
+def run(csv: Path, out: Path, group: str, trials: str, successes: str) -> dict[str, float]:
+    """Run the estimates on ``csv`` into ``out``; wall time, peak memory, output size."""
+    command = [sys.executable, "-m", "pooling", "estimates", "--data", csv, "--group", group,
+               "--trials", trials, "--successes", successes, "--out", out]  # fmt: skip
+    start = time.perf_counter()
+    process = psutil.Popen([str(arg) for arg in command], cwd=ROOT)
+    memory = PeakMemory(process.pid)
+    status = process.wait()
+    seconds, peak = time.perf_counter() - start, memory.stop()
+    if status != 0:
+        raise SystemExit(f"estimates: the run on {csv.name} failed (exit status {status})")
+    return {"seconds": seconds, "peak": peak, "written": (out / "estimates.csv").stat().st_size}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[20_000, 1_000_000])
+    parser.add_argument("--seed", type=int, default=2)
+    args = parser.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="estimates-bench-") as scratch:
+        cases = [(ROOT / "data" / REAL[0], REAL[1:], f"career batting ({REAL[0]})")]
+        for n_groups in args.sizes:
+            csv = Path(scratch) / f"groups_{n_groups}.csv"
+            distinct = synthetic_csv(n_groups, args.seed, csv)
+            cases.append((csv, ("hospital", "cases", "recoveries"),
+                          f"synthetic, {distinct:,} distinct"))  # fmt: skip
+        for csv, columns, what in cases:
+            n_groups = sum(1 for _ in csv.open()) - 1
+            result = run(csv, Path(scratch) / f"out-{csv.stem}", *columns)
+            print(f"{what}: {n_groups} groups: {result}", flush=True)
+            rows.append(
+                f"| {what} | {n_groups:,} | {result['seconds'] / 60:.1f} | "
+                f"{result['peak'] / 2**30:.2f} | {result['written'] / 2**20:.0f} |"
+            )
+    write_section(
+        "estimates",
+        "## The table of estimates for many groups\n\n"
+        "`python -m pooling estimates` (`make estimates`) with the notebooks' default settings "
+        "(5000 + 5000 draws in 4 chains, seed 20240129): the population fitted on the folded "
+        "likelihood, checked against the exact grid, then every group's estimates under the "
+        "three models (`benchmarks/estimates.py`).\n\n"
+        "| data | groups | minutes | peak memory GiB | estimates.csv MiB |\n"
+        "|---|---:|---:|---:|---:|\n" + "\n".join(rows),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The folded likelihood: the same beta-binomial posterior as every group's own terms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+from scipy import special, stats
+
+from pooling import checks, exact, folded
+
+TRIALS, SUCCESSES = [5, 5, 9, 0, 40, 5], [2, 2, 9, 0, 31, 4]
+
+
+def frame(trials, successes):
+    index = pd.Index([f"g{i}" for i in range(len(trials))], name="group")
+    return pd.DataFrame({"trials": trials, "successes": successes}, index=index)
+
+
+def test_each_distinct_count_enters_once_with_its_weight():
+    terms = folded.rising_terms(frame(TRIALS, SUCCESSES))
+    assert [len(k) for k, _ in (terms.successes, terms.failures, terms.trials)] == [4, 3, 3]
+    assert terms.trials[0].tolist() == [5, 9, 40] and terms.trials[1].tolist() == [3, 1, 1]
+
+
+def test_folded_likelihood_is_every_groups_beta_binomial_up_to_a_constant():
+    terms = folded.rising_terms(frame(TRIALS, SUCCESSES))
+    a, b = np.meshgrid(np.linspace(0.1, 30, 7), np.linspace(0.1, 30, 7))
+    value = np.vectorize(lambda x, y: terms.log_likelihood(x, y, special.gammaln))(a, b)
+    direct = sum(stats.betabinom.logpmf(y, n, a, b) for n, y in zip(TRIALS, SUCCESSES, strict=True))
+    np.testing.assert_allclose(value - direct, (value - direct).flat[0], atol=1e-9)
+
+
+def test_prior_model_has_the_grid_posterior():
+    # PyMC's log density of the folded model, on the log scale it samples, is the grid's.
+    groups = frame(TRIALS, SUCCESSES)
+    model = folded.prior_model(groups, sigma=10.0)
+    logp = model.compile_logp()
+    grid = exact.HierarchicalPosterior(groups)
+    points = [(-1.0, 0.5), (0.3, 2.0), (2.5, -0.7)]
+    values = [logp({"alpha_log__": u, "beta_log__": v}) for u, v in points]
+    expected = [float(grid.log_density(u, v)) for u, v in points]
+    np.testing.assert_allclose(np.subtract(values, expected), values[0] - expected[0], atol=1e-9)
+
+
+def test_fit_prior_agrees_with_the_grid():
+    rng = np.random.default_rng(9)
+    trials = rng.integers(20, 400, 3000)
+    groups = frame(trials, rng.binomial(trials, rng.beta(8, 24, trials.size)))
+    idata = folded.fit_prior(groups, sigma=10.0, seed=1, draws=3000, tune=1000, chains=4,
+                             target_accept=0.9)  # fmt: skip
+    checks.assert_converged(idata, ["alpha", "beta", "mu"])
+    checks.assert_no_divergences(idata)
+    reference = exact.HierarchicalPosterior(groups).summary([]).loc[["alpha", "beta", "mu"]]
+    assert checks.assert_matches_exact(idata, reference)["ok"].all()
+
+
+def test_a_prior_model_of_no_data_is_the_prior():
+    model = folded.prior_model(frame([0, 0], [0, 0]), sigma=10.0)
+    draws = pm.draw(model["alpha"], draws=2000, random_seed=1)
+    assert np.mean(draws) == pytest.approx(stats.halfnorm(scale=10).mean(), rel=0.1)
