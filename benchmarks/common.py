@@ -13,9 +13,12 @@ import platform
 import re
 import statistics
 import subprocess
+import threading
 import time
 from importlib import metadata
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -68,3 +71,40 @@ Written by `make bench` (`benchmarks/*.py`); each section is replaced when its b
 runs again. Where two things are compared the figure that matters is the ratio: absolute
 times depend on the machine named under each section.
 """
+
+
+class PeakMemory:
+    """Largest total proportional set size of a process and its descendants, while running."""
+
+    def __init__(self, pid: int, every: float = 2.0):
+        self.peak, self._process, self._every = 0, psutil.Process(pid), every
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(self._every):
+            total = 0
+            for process in [self._process, *self._process.children(recursive=True)]:
+                try:
+                    total += process.memory_full_info().pss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass  # ended between listing and reading: its memory is gone
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        return self.peak
+
+
+def measured(command: list) -> tuple[int, float, int]:
+    """Run a command from the repository root: exit status, wall seconds, peak memory (bytes).
+
+    The peak is that of the whole process tree (:class:`PeakMemory`), forked kernels included.
+    """
+    start = time.perf_counter()
+    process = psutil.Popen([str(arg) for arg in command], cwd=ROOT)
+    memory = PeakMemory(process.pid)
+    status = process.wait()
+    return status, time.perf_counter() - start, memory.stop()

@@ -13,12 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import psutil
-from common import ROOT, write_section
-from groups import PeakMemory, synthetic_csv
+from common import ROOT, measured, write_section
+from groups import synthetic_csv
 
 REAL = ("career_batting.csv", "player", "at_bats", "hits")
 
@@ -27,11 +25,7 @@ def run(csv: Path, out: Path, group: str, trials: str, successes: str) -> dict[s
     """Run the estimates on ``csv`` into ``out``; wall time, peak memory, output size."""
     command = [sys.executable, "-m", "pooling", "estimates", "--data", csv, "--group", group,
                "--trials", trials, "--successes", successes, "--out", out]  # fmt: skip
-    start = time.perf_counter()
-    process = psutil.Popen([str(arg) for arg in command], cwd=ROOT)
-    memory = PeakMemory(process.pid)
-    status = process.wait()
-    seconds, peak = time.perf_counter() - start, memory.stop()
+    status, seconds, peak = measured(command)
     if status != 0:
         raise SystemExit(f"estimates: the run on {csv.name} failed (exit status {status})")
     return {"seconds": seconds, "peak": peak, "written": (out / "estimates.csv").stat().st_size}

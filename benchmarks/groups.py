@@ -15,14 +15,11 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psutil
-from common import ROOT, write_section
+from common import measured, write_section
 
 from pooling.build.own_data import QUICK_SETTINGS
 
@@ -41,31 +38,6 @@ def synthetic_csv(n_groups: int, seed: int, path: Path) -> int:
     return len(frame[["cases", "recoveries"]].drop_duplicates())
 
 
-class PeakMemory:
-    """Largest total proportional set size of a process and its descendants, while running."""
-
-    def __init__(self, pid: int, every: float = 2.0):
-        self.peak, self._process, self._every = 0, psutil.Process(pid), every
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-
-    def _watch(self) -> None:
-        while not self._done.wait(self._every):
-            total = 0
-            for process in [self._process, *self._process.children(recursive=True)]:
-                try:
-                    total += process.memory_full_info().pss
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    pass  # ended between listing and reading: its memory is gone
-            self.peak = max(self.peak, total)
-
-    def stop(self) -> int:
-        self._done.set()
-        self._thread.join()
-        return self.peak
-
-
 def run(csv: Path, out: Path) -> dict[str, float]:
     """Run the collection on ``csv`` into ``out``; wall time, peak memory, output size."""
     settings = [arg for name, value in QUICK_SETTINGS.items() for arg in ("-p", name, value)]
@@ -73,11 +45,7 @@ def run(csv: Path, out: Path) -> dict[str, float]:
         sys.executable, "-m", "pooling", "run", "--data", csv, "--group", "hospital",
         "--trials", "cases", "--successes", "recoveries", "--out", out, *settings,
     ]  # fmt: skip
-    start = time.perf_counter()
-    process = psutil.Popen([str(arg) for arg in command], cwd=ROOT)
-    memory = PeakMemory(process.pid)
-    status = process.wait()
-    seconds, peak = time.perf_counter() - start, memory.stop()
+    status, seconds, peak = measured(command)
     if status != 0:
         raise SystemExit(f"groups: the run on {csv.name} failed (exit status {status})")
     written = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())

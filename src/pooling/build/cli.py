@@ -91,8 +91,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     stale.add_argument("sources", nargs="+", type=Path, help="notebook sources")
 
+    # The input and output of a run on the user's data, shared by `run` and `estimates`.
+    own_data = argparse.ArgumentParser(add_help=False)
+    own_data.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the groups CSV")
+    own_data.add_argument("--out", type=Path, required=True, help="output directory")
+    for key in ("group", "trials", "successes"):
+        # The default (pooling.data.DEFAULT_COLUMNS) is filled in by the command only:
+        # importing pooling.data here would make every `make` wait for pandas.
+        column = f"name of the {key} column (default: the shipped data's)"
+        own_data.add_argument(f"--{key}", help=column)
+
     run = commands.add_parser(
-        "run", parents=[running],
+        "run", parents=[running, own_data],
         help="execute every notebook on a CSV, writing notebooks, figures/ and results/ to OUT",
         description=(
             "Execute every notebook with the given data. The executed notebooks go to OUT, "
@@ -100,17 +110,12 @@ def _parser() -> argparse.ArgumentParser:
             "failed or interrupted run leaves OUT exactly as it was."
         ),
     )  # fmt: skip
-    run.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the groups CSV")
-    run.add_argument("--out", type=Path, required=True, help="output directory")
-    for key in ("group", "trials", "successes"):
-        # The default (pooling.data.DEFAULT_COLUMNS) is filled in by `run` only: importing
-        # pooling.data here would make every `make` wait for pandas.
-        run.add_argument(f"--{key}", help=f"name of the {key} column (default: the shipped data's)")
     run.add_argument("--draws", type=int, help="override the notebooks' DRAWS")
     run.add_argument("--seed", type=int, help="override the notebooks' SEED")
 
     table = commands.add_parser(
-        "estimates", help="write the table of estimates for a CSV to OUT, without notebooks",
+        "estimates", parents=[own_data],
+        help="write the table of estimates for a CSV to OUT, without notebooks",
         description=(
             "Fold the groups, fit the population by NUTS on the folded likelihood, check it "
             "against the exact posterior and write OUT/estimates.csv and "
@@ -118,12 +123,6 @@ def _parser() -> argparse.ArgumentParser:
             "OUT as it was."
         ),
     )  # fmt: skip
-    table.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the groups CSV")
-    table.add_argument("--out", type=Path, required=True, help="output directory")
-    for key in ("group", "trials", "successes"):
-        table.add_argument(
-            f"--{key}", help=f"name of the {key} column (default: the shipped data's)"
-        )
     table.add_argument(
         "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
         help="override a setting, e.g. -p THRESHOLD 0.3 (repeatable)",
@@ -164,11 +163,16 @@ def _stale(args) -> int:
     return 0
 
 
-def _run(args, parameters: dict) -> int:
-    from pooling.build.own_data import run_collection
+def _labels(args) -> dict[str, str]:
     from pooling.data import DEFAULT_COLUMNS
 
-    labels = {key: getattr(args, key) or DEFAULT_COLUMNS[key] for key in DEFAULT_COLUMNS}
+    return {key: getattr(args, key) or DEFAULT_COLUMNS[key] for key in DEFAULT_COLUMNS}
+
+
+def _run(args, parameters: dict) -> int:
+    from pooling.build.own_data import run_collection
+
+    labels = _labels(args)
     parameters.update(
         {k: v for k, v in (("DRAWS", args.draws), ("SEED", args.seed)) if v is not None}
     )
@@ -179,10 +183,8 @@ def _run(args, parameters: dict) -> int:
 
 def _estimates(args, parameters: dict) -> int:
     from pooling.build.takeaway import run_estimates
-    from pooling.data import DEFAULT_COLUMNS
 
-    labels = {key: getattr(args, key) or DEFAULT_COLUMNS[key] for key in DEFAULT_COLUMNS}
-    path = run_estimates(args.data, args.out, labels, parameters)
+    path = run_estimates(args.data, args.out, _labels(args), parameters)
     print(f"done: {path}")
     return 0
 
