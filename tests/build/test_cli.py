@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from pooling.build.staleness import ON_DEMAND
 from pooling.paths import NOTEBOOKS_DIR
 
@@ -16,3 +20,32 @@ def test_report_stale_says_so_in_one_line_and_runs_nothing(tmp_path, capsys):
     (line,) = capsys.readouterr().out.splitlines()
     assert line.startswith(f"{stem}.ipynb is out of date") and "make calibration" in line
     assert not source.with_suffix(".ipynb").exists()
+
+
+def _python(args, tmp_path, name, env=None):
+    # A cache directory of its own: ArviZ announces its refactor on its first import of a day.
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    environment.update({**(env or {}), "XDG_CACHE_HOME": str(tmp_path / name)})
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                          env=environment, cwd=tmp_path)  # fmt: skip
+
+
+def test_arviz_refactor_notice_is_silenced_for_the_runner_and_its_children(tmp_path):
+    from pooling.build.cli import QUIET_WARNINGS
+
+    plain = _python(["-c", "import arviz"], tmp_path, "plain")
+    assert "ArviZ is undergoing a major refactor" in plain.stderr  # the notice is real
+    run = _python(["-m", "pooling", "estimates", "--out", "x", "-p", "NOPE", "1"], tmp_path, "run")
+    assert run.returncode == 2 and run.stderr.splitlines() == [
+        run.stderr.strip()] and "unknown setting NOPE" in run.stderr  # fmt: skip
+    assert (tmp_path / "run" / "arviz").is_dir()  # ArviZ was imported, and kept quiet
+    child = _python(["-c", "import arviz"], tmp_path, "child", {"PYTHONWARNINGS": QUIET_WARNINGS})
+    assert child.stderr == ""
+
+
+def test_other_warnings_still_show(tmp_path):
+    from pooling.build.cli import QUIET_WARNINGS
+
+    code = "import warnings; warnings.warn('mine', FutureWarning)"
+    shown = _python(["-c", code], tmp_path, "other", {"PYTHONWARNINGS": QUIET_WARNINGS})
+    assert "FutureWarning: mine" in shown.stderr

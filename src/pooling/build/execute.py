@@ -66,7 +66,7 @@ def execute(
         ``POOLING_FIGURES_DIR`` / ``POOLING_RESULTS_DIR`` environment variables).
     server : pooling.build.kernels.KernelServer, optional
         Fork the kernel from this warm server instead of starting a fresh Python.
-    board : pooling.build.progress.Board, optional
+    board : pooling.build.board.Board, optional
         Show the notebook's progress there as it runs.
 
     Returns

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pooling.build import speedups
+from pooling.build.board import Board
 from pooling.build.execute import execute
-from pooling.build.progress import Board
 from pooling.build.staleness import NEEDS, declared_parameters
 
 __all__ = ["run_all", "warm_kernels"]

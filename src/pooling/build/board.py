@@ -1,4 +1,4 @@
-"""What every running notebook is doing: a live line on a terminal, plain lines in a log.
+"""The progress board: a live line on a terminal, plain lines in a log, for every notebook run.
 
 For each notebook the board shows the code cells done out of the total, the section it is in
 (the last ``#`` heading of a markdown cell before the running cell), the time elapsed and,

@@ -10,7 +10,7 @@ import time
 import nbformat
 import pytest
 
-from pooling.build import progress
+from pooling.build import board as boards
 from pooling.build.execute import execute
 
 SOURCE = """# %% [markdown]
@@ -39,8 +39,8 @@ def executed(tmp_path_factory):
     source.write_text(SOURCE, encoding="utf-8")
     stream = io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(progress, "LOG_EVERY", 0.0)
-        with progress.Board(stream, live=False) as board:
+        patch.setattr(boards, "LOG_EVERY", 0.0)
+        with boards.Board(stream, live=False) as board:
             execute(source, tmp / "long.ipynb", {}, tmp / "figures", tmp / "results",
                     board=board)  # fmt: skip
             board.finish("long", "long: done")
@@ -66,10 +66,10 @@ def test_nothing_of_it_reaches_the_notebook(executed):
 
 def test_a_terminal_gets_one_redrawn_line():
     stream = io.StringIO()
-    board = progress.Board(stream, live=True)
+    board = boards.Board(stream, live=True)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
     hooks, env = board.start("nb", nb, {})
-    assert set(env) == {progress.PROGRESS_ENV}
+    assert set(env) == {boards.PROGRESS_ENV}
     hooks["on_cell_start"](cell=nbformat.v4.new_markdown_cell("## Fitting"), cell_index=0)
     time.sleep(0.7)  # the board redraws twice a second
     board.finish("nb", "nb: done in 0.7 s")
