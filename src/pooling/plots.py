@@ -306,9 +306,13 @@ def calibration_summary(fits: dict, bands: dict, eval_points: np.ndarray):
         for column in values.columns:
             sample = np.sort(values[column].to_numpy())
             ecdf = np.searchsorted(sample, eval_points, side="right") / sample.size
-            ax.step(eval_points, ecdf - eval_points, where="post", lw=0.9, alpha=0.8)
+            ax.step(eval_points, ecdf - eval_points, where="post", lw=0.9, alpha=0.8,
+                    label=column)  # fmt: skip
         ax.axhline(0, color=EXACT, lw=0.6)
         ax.set_title(f"{name}\n{values.shape[1]} quantities", fontsize=10)
+        # Below the panel, so that no line is hidden: which line is which quantity.
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3, fontsize=7,
+                  frameon=False, handlelength=1.2, columnspacing=1.0)  # fmt: skip
     fig.suptitle("Simulation-based calibration: ECDF minus uniform CDF of every quantity, "
                  "with its family-wise 95% band")  # fmt: skip
     fig.supxlabel("fractional rank of the true value")
