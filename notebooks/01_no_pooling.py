@@ -55,7 +55,7 @@ import pymc as pm
 from IPython.display import SVG
 from scipy import stats
 
-from pooling import checks, exact, plots, selection, session
+from pooling import checks, exact, plots, scale, selection, session
 from pooling.data import load_groups
 from pooling.figures import save_graph, show_figure
 from pooling.fits import CompiledSampler, complete
@@ -84,13 +84,15 @@ groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
 #
 # One $\theta$ per vehicle, indexed by the `vehicle` coordinate so that every summary and plot
 # carries the vehicles' names. The counts go into `pm.Data` containers, so that the model can
-# be refitted on other counts without being compiled again (see the last section).
+# be refitted on other counts without being compiled again (see the last section). With a
+# table of many groups, `scale.split` keeps the rates of the listed groups only, and says why.
 
 # %%
-coords = {labels.group: groups.index}
+fitted, _ = scale.split(groups, "no pooling")  # every group, up to scale.MANY of them
+coords = {labels.group: fitted.index}
 with pm.Model(coords=coords) as no_pooling_model:
-    trials = pm.Data("trials", groups["trials"].to_numpy(), dims=labels.group)
-    successes = pm.Data("successes", groups["successes"].to_numpy(), dims=labels.group)
+    trials = pm.Data("trials", fitted["trials"].to_numpy(), dims=labels.group)
+    successes = pm.Data("successes", fitted["successes"].to_numpy(), dims=labels.group)
     theta = pm.Beta("theta", alpha=1 / 2, beta=1 / 2, dims=labels.group)
     pm.Binomial("y", n=trials, p=theta, observed=successes, dims=labels.group)
 
@@ -127,7 +129,7 @@ az.summary(no_pooling_idata, var_names=["theta"], round_to=3)
 
 # %%
 fig = plots.trace(
-    no_pooling_idata, ["theta"], "No pooling: trace of theta, one line per chain", groups=groups
+    no_pooling_idata, ["theta"], "No pooling: trace of theta, one line per chain", groups=fitted
 )
 show_figure(fig, STEM, "trace")
 
@@ -139,7 +141,7 @@ show_figure(fig, STEM, "trace")
 # %%
 fig = plots.forest(
     no_pooling_idata, ["theta"], f"No pooling: theta per {labels.group} (94% HDI)",
-    f"theta: probability of success ({labels.successes} per {labels.trials})", groups=groups,
+    f"theta: probability of success ({labels.successes} per {labels.trials})", groups=fitted,
 )
 show_figure(fig, STEM, "forest")
 
@@ -151,7 +153,7 @@ show_figure(fig, STEM, "forest")
 # with the observed count in red.
 
 # %%
-fig = plots.ppc_counts(no_pooling_idata, groups, title="No pooling: posterior predictive check")
+fig = plots.ppc_counts(no_pooling_idata, fitted, title="No pooling: posterior predictive check")
 show_figure(fig, STEM, "ppc")
 
 # %% [markdown]
@@ -177,7 +179,7 @@ convergence.round(3)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-no_pooling_exact = exact.no_pooling(groups)
+no_pooling_exact = exact.no_pooling(fitted)
 no_pooling_exact.round(4)
 
 # %% [markdown]
@@ -185,7 +187,7 @@ no_pooling_exact.round(4)
 # the allowed error of each quantile):
 
 # %%
-shown = selection.select_groups(groups)  # every group, or the extremes when there are many
+shown = selection.select_groups(fitted)  # every group, or the extremes when there are many
 agreement = checks.assert_matches_exact(
     no_pooling_idata, no_pooling_exact, quantiles_of=no_pooling_exact.index[shown]
 )
@@ -199,7 +201,7 @@ pictured = no_pooling_exact.iloc[shown]
 draws = {q: checks.draws_of(no_pooling_idata, q).to_numpy() for q in pictured.index}
 pdfs = {q: stats.beta(row["a"], row["b"]).pdf for q, row in pictured.iterrows()}
 title = "No pooling: NUTS draws against the exact posterior"
-title += selection.selection_note(groups, shown)
+title += selection.selection_note(fitted, shown)
 fig = plots.overlay_exact(draws, pdfs, title)
 show_figure(fig, STEM, "exact")
 
@@ -230,11 +232,11 @@ show_figure(fig, STEM, "exact")
 
 # %%
 refits = refit_without_each_group(
-    no_pooling_sampler, groups, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
-    target_accept=TARGET_ACCEPT, only=selection.select_groups(groups, REFIT_GROUPS),
+    no_pooling_sampler, fitted, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
+    target_accept=TARGET_ACCEPT, only=selection.select_groups(fitted, REFIT_GROUPS),
 )  # fmt: skip
 lovo = loo_table(
-    refits, groups, lambda post, i, n, y: stats.binom.logpmf(y, n, post["theta"][..., i])
+    refits, fitted, lambda post, i, n, y: stats.binom.logpmf(y, n, post["theta"][..., i])
 )
 save_idata(lovo.to_xarray(), f"{STEM}_refits")
 lovo.round(3)

@@ -47,7 +47,7 @@ import pymc as pm
 from IPython.display import SVG
 from scipy import stats
 
-from pooling import checks, exact, plots, selection, session
+from pooling import checks, exact, plots, scale, selection, session
 from pooling.data import load_groups
 from pooling.figures import save_graph, show_figure
 from pooling.fits import CompiledSampler, complete
@@ -74,15 +74,19 @@ groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
 #
 # A single scalar $\theta$ feeds every vehicle's binomial likelihood. The observations keep
 # their `vehicle` coordinate, so replicated data can still be compared vehicle by vehicle. As
-# in the first notebook, the counts are `pm.Data` containers, for the refits at the end.
+# in the first notebook, the counts are `pm.Data` containers, for the refits at the end. With
+# a table of many groups, only the listed groups get a likelihood term of their own, and the
+# others enter through their summed counts (`scale.split` says so).
 
 # %%
-coords = {labels.group: groups.index}
+fitted, others = scale.split(groups, "full pooling")  # every group, up to scale.MANY of them
+coords = {labels.group: fitted.index}
 with pm.Model(coords=coords) as full_pooling_model:
-    trials = pm.Data("trials", groups["trials"].to_numpy(), dims=labels.group)
-    successes = pm.Data("successes", groups["successes"].to_numpy(), dims=labels.group)
+    trials = pm.Data("trials", fitted["trials"].to_numpy(), dims=labels.group)
+    successes = pm.Data("successes", fitted["successes"].to_numpy(), dims=labels.group)
     theta = pm.Beta("theta", alpha=1 / 2, beta=1 / 2)
     pm.Binomial("y", n=trials, p=theta, observed=successes, dims=labels.group)
+    others.pooled_likelihood(theta)  # the groups not fitted one by one, if any
 
 SVG(save_graph(pm.model_to_graphviz(full_pooling_model), STEM))
 
@@ -131,7 +135,7 @@ show_figure(fig, STEM, "forest")
 # their launches to succeed, and their observed counts fall far in the left tail.
 
 # %%
-fig = plots.ppc_counts(full_pooling_idata, groups, title="Full pooling: posterior predictive check")
+fig = plots.ppc_counts(full_pooling_idata, fitted, title="Full pooling: posterior predictive check")
 show_figure(fig, STEM, "ppc")
 
 # %% [markdown]
@@ -189,10 +193,10 @@ show_figure(fig, STEM, "exact")
 
 # %%
 refits = refit_without_each_group(
-    full_pooling_sampler, groups, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
-    target_accept=TARGET_ACCEPT, only=selection.select_groups(groups, REFIT_GROUPS),
+    full_pooling_sampler, fitted, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
+    target_accept=TARGET_ACCEPT, only=selection.select_groups(fitted, REFIT_GROUPS),
 )  # fmt: skip
-lovo = loo_table(refits, groups, lambda post, i, n, y: stats.binom.logpmf(y, n, post["theta"]))
+lovo = loo_table(refits, fitted, lambda post, i, n, y: stats.binom.logpmf(y, n, post["theta"]))
 save_idata(lovo.to_xarray(), f"{STEM}_refits")
 lovo.round(3)
 

@@ -65,7 +65,7 @@ import xarray as xr
 from IPython.display import SVG
 from scipy import stats
 
-from pooling import checks, exact, plots, selection, sensitivity, session
+from pooling import checks, exact, plots, scale, selection, sensitivity, session
 from pooling.data import load_groups
 from pooling.figures import save_graph, show_figure
 from pooling.fits import CompiledSampler, complete, model_variables
@@ -85,7 +85,6 @@ rng = np.random.default_rng(SEED)
 # NBVAL_CHECK_OUTPUT
 groups = load_groups(DATA or DEFAULT_DATA, group=GROUP, trials=TRIALS, successes=SUCCESSES)
 labels = groups.attrs["labels"]
-trials, successes = groups["trials"].to_numpy(), groups["successes"].to_numpy()
 groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
 
 # %% [markdown]
@@ -93,10 +92,14 @@ groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
 #
 # Hyperpriors on $\alpha$ and $\beta$, the population mean $\mu$ as a deterministic, and one
 # $\theta$ per vehicle drawn from $\mathrm{Beta}(\alpha, \beta)$.
-# The counts are `pm.Data` containers, as in the first two notebooks.
+# The counts are `pm.Data` containers, as in the first two notebooks. With a table of many
+# groups, only the listed groups get a $\theta$ of their own; the others enter with their
+# $\theta$ integrated out, as in the second model below (`scale.split` says so).
 
 # %%
-coords = {labels.group: groups.index}
+fitted, others = scale.split(groups, "hierarchical")  # every group, up to scale.MANY of them
+trials, successes = fitted["trials"].to_numpy(), fitted["successes"].to_numpy()
+coords = {labels.group: fitted.index}
 with pm.Model(coords=coords) as hierarchical_model:
     n_data = pm.Data("trials", trials, dims=labels.group)
     y_data = pm.Data("successes", successes, dims=labels.group)
@@ -105,6 +108,7 @@ with pm.Model(coords=coords) as hierarchical_model:
     mu = pm.Deterministic("mu", alpha / (alpha + beta))
     theta = pm.Beta("theta", alpha=alpha, beta=beta, dims=labels.group)
     pm.Binomial("y", n=n_data, p=theta, observed=y_data, dims=labels.group)
+    others.beta_binomial_likelihood(alpha, beta)  # the groups not fitted one by one, if any
 
 SVG(save_graph(pm.model_to_graphviz(hierarchical_model), STEM))
 
@@ -130,7 +134,7 @@ az.summary(centered_idata, var_names=["alpha", "beta", "mu", "theta"], round_to=
 # %%
 fig = plots.trace(
     centered_idata, ["alpha", "beta", "mu", "theta"],
-    "Hierarchical model as written: trace, one line per chain", groups=groups,
+    "Hierarchical model as written: trace, one line per chain", groups=fitted,
 )
 show_figure(fig, STEM, "trace")
 
@@ -155,7 +159,7 @@ print(f"divergent transitions in the model as written: {n_divergent} of {DRAWS *
 post = centered_idata.posterior
 diverging = centered_idata.sample_stats["diverging"].to_numpy().ravel()
 log_a, log_b = np.log(post["alpha"].to_numpy().ravel()), np.log(post["beta"].to_numpy().ravel())
-name = groups.index[np.argmax(successes / np.maximum(trials, 1))]  # the most successful group
+name = fitted.index[np.argmax(successes / np.maximum(trials, 1))]  # the most successful group
 theta_max = post["theta"].sel({labels.group: name}).to_numpy().ravel()
 
 
@@ -209,6 +213,7 @@ with pm.Model(coords=coords) as marginal_model:
     beta = pm.HalfNormal("beta", sigma=prior_scale)
     mu = pm.Deterministic("mu", alpha / (alpha + beta))
     pm.BetaBinomial("y", alpha=alpha, beta=beta, n=n_data, observed=y_data, dims=labels.group)
+    others.beta_binomial_likelihood(alpha, beta)
 
 SVG(save_graph(pm.model_to_graphviz(marginal_model), STEM, "marginal_model"))
 
@@ -252,7 +257,7 @@ az.summary(hierarchical_idata, var_names=["alpha", "beta", "mu", "theta", "theta
 # %%
 fig = plots.forest(
     hierarchical_idata, ["theta"], f"Hierarchical: theta per {labels.group} (94% HDI)",
-    f"theta: probability of success ({labels.successes} per {labels.trials})", groups=groups,
+    f"theta: probability of success ({labels.successes} per {labels.trials})", groups=fitted,
 )
 show_figure(fig, STEM, "forest")
 
@@ -264,7 +269,7 @@ show_figure(fig, STEM, "forest")
 # record of Falcon Heavy.
 
 # %%
-fig = plots.ppc_counts(hierarchical_idata, groups, title="Hierarchical: posterior predictive check")
+fig = plots.ppc_counts(hierarchical_idata, fitted, title="Hierarchical: posterior predictive check")
 show_figure(fig, STEM, "ppc")
 
 # %% [markdown]
@@ -309,8 +314,10 @@ print(f"P(theta_new > 0.9) = {np.mean(theta_new > 0.9):.2f}, "
 # posterior draws of $\kappa$.
 
 # %%
-mu_density = ConditionalMuDensity(post["alpha"].to_numpy(), post["beta"].to_numpy(),
-                                  hier_exact.log_density)
+mu_density = ConditionalMuDensity(
+    post["alpha"].to_numpy(), post["beta"].to_numpy(), hier_exact.log_density,
+    **scale.mu_density_settings(groups, post["mu"]),  # defaults, up to scale.MANY groups
+)  # fmt: skip
 mu_map = mu_density.mode()
 mu_draws = post["mu"].to_numpy().ravel()
 x = np.linspace(0.2, 0.999, 400)
@@ -357,8 +364,8 @@ pd.concat(both, axis=1).round(3)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-shown = selection.select_groups(groups)  # every group, or the 12 of the plots when there are more
-hierarchical_exact = hier_exact.summary(groups.index[shown])
+shown = selection.select_groups(fitted)  # every group, or the 12 of the plots when there are more
+hierarchical_exact = hier_exact.summary(fitted.index[shown])
 print(f"exact mode of mu: {hier_exact.mu_mode:.4f}")
 hierarchical_exact.round(4)
 
@@ -389,13 +396,13 @@ assert map_error <= 0.01, f"MAP of mu is {map_error:.4f} from the exact mode"
 # **Picture**: exact densities (black) over the draws of the divergence-free fit.
 
 # %%
-quantities = ["alpha", "beta", "mu", *[f"theta[{g}]" for g in groups.index[shown]], "theta_new"]
+quantities = ["alpha", "beta", "mu", *[f"theta[{g}]" for g in fitted.index[shown]], "theta_new"]
 draws = {q: checks.draws_of(hierarchical_idata, q).to_numpy() for q in quantities}
 pdfs = {"alpha": hier_exact.alpha_pdf, "beta": hier_exact.beta_pdf, "mu": hier_exact.mu_pdf,
         "theta_new": hier_exact.theta_pdf}
-pdfs.update({f"theta[{g}]": partial(hier_exact.theta_pdf, group=g) for g in groups.index[shown]})
+pdfs.update({f"theta[{g}]": partial(hier_exact.theta_pdf, group=g) for g in fitted.index[shown]})
 title = "Hierarchical: NUTS draws against the exact posterior"
-title += selection.selection_note(groups, shown)
+title += selection.selection_note(fitted, shown)
 fig = plots.overlay_exact(draws, pdfs, title)
 show_figure(fig, STEM, "exact")
 
@@ -415,6 +422,7 @@ with marginal_model:
     scaled = az.InferenceData(posterior=post[["alpha", "beta", "mu"]])
     pm.compute_log_prior(scaled, progressbar=False)
     pm.compute_log_likelihood(scaled, progressbar=False)
+others.add_log_likelihood(scaled)  # the groups not fitted one by one, if any
 prior_sensitivity = sensitivity.power_scaling(scaled, ["alpha", "beta", "mu"])
 prior_sensitivity.round(3)
 
@@ -450,16 +458,15 @@ def population_summary(idata):
     mu_draws = a / (a + b)
     mu_lo, mu_hi = az.hdi(mu_draws, hdi_prob=0.94)
     new = rng.beta(a, b)
-    rates = (a[:, None] + successes) / (a[:, None] + b[:, None] + trials)  # E[theta_i | a, b]
     summary = pd.Series({"mean of mu": mu_draws.mean(), "mu: 94% HDI from": mu_lo,
                          "mu: 94% HDI to": mu_hi, "P(theta_new > 0.9)": np.mean(new > 0.9),
                          "P(theta_new < 0.5)": np.mean(new < 0.5)})
-    return summary, pd.Series(rates.mean(axis=0), index=groups.index)
+    return summary, scale.mean_rates(groups, a, b)  # E[theta_i | y], every group
 
 
 population, rates = {}, {}
-for scale, idata in [(PRIOR_SCALE, hierarchical_idata), (WIDE_PRIOR_SCALE, wide_idata)]:
-    prior_name = f"HalfNormal({scale:g})"
+for sigma, idata in [(PRIOR_SCALE, hierarchical_idata), (WIDE_PRIOR_SCALE, wide_idata)]:
+    prior_name = f"HalfNormal({sigma:g})"
     population[prior_name], rates[prior_name] = population_summary(idata)
 pd.DataFrame(population).round(3)
 
@@ -505,11 +512,11 @@ pd.concat({"mean theta": pd.DataFrame(rates), "rank": ranks}, axis=1).iloc[
 
 # %%
 refits = refit_without_each_group(
-    marginal_sampler, groups, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
-    target_accept=MARGINAL_TARGET_ACCEPT, only=selection.select_groups(groups, REFIT_GROUPS),
+    marginal_sampler, fitted, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
+    target_accept=MARGINAL_TARGET_ACCEPT, only=selection.select_groups(fitted, REFIT_GROUPS),
 )  # fmt: skip
 lovo = loo_table(
-    refits, groups,
+    refits, fitted,
     lambda post, i, n, y: stats.betabinom.logpmf(y, n, post["alpha"], post["beta"]),
 )  # fmt: skip
 save_idata(lovo.to_xarray(), f"{STEM}_refits")

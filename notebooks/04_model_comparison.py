@@ -48,7 +48,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from pooling import checks, estimates, exact, plots, selection, session
+from pooling import checks, estimates, exact, plots, scale, selection, session
 from pooling.data import load_groups
 from pooling.figures import show_figure
 from pooling.paths import DEFAULT_DATA
@@ -58,6 +58,7 @@ STEM = "04_model_comparison"  # names this notebook's figures and results
 MODELS = {"no pooling": "01_no_pooling", "full pooling": "02_full_pooling",
           "hierarchical": "03_hierarchical"}
 session.setup()
+rng = np.random.default_rng(SEED)
 # PSIS-LOO warns about large Pareto k; the values are shown and discussed in section 3.
 warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
 
@@ -67,6 +68,7 @@ groups = load_groups(DATA or DEFAULT_DATA, group=GROUP, trials=TRIALS, successes
 labels = groups.attrs["labels"]
 trials, successes = groups["trials"].to_numpy(), groups["successes"].to_numpy()
 fits = {name: load_idata(stem) for name, stem in MODELS.items()}
+fitted, _ = scale.split(groups, "comparison")  # the groups the fits have rates for
 groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
 
 # %% [markdown]
@@ -79,7 +81,7 @@ def rates(idata) -> xr.DataArray:
     """Draws of each vehicle's success probability, shape (chain, draw, vehicle)."""
     theta = idata.posterior["theta"]
     if labels.group not in theta.dims:  # full pooling: the same rate for every vehicle
-        theta = theta.expand_dims({labels.group: groups.index}, axis=-1)
+        theta = theta.expand_dims({labels.group: fitted.index}, axis=-1)
     return theta
 
 
@@ -107,8 +109,8 @@ fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
 dense = len(groups) > 1000  # then smaller, fainter dots for the groups not listed
 for name, draws in theta.items():
     # Every group's mean; the 94% HDI for the listed groups (all of them, up to 12).
-    mean = draws.mean(("chain", "draw")).to_numpy()
-    hdi = az.hdi(draws.isel({labels.group: shown}), hdi_prob=0.94)["theta"].to_numpy()
+    mean = scale.group_means(fits[name], groups)
+    hdi = az.hdi(draws.sel({labels.group: groups.index[shown]}), hdi_prob=0.94)["theta"].to_numpy()
     x = trials * offsets[name]
     if len(shown) < len(groups):  # the other groups' means as small dots, under the rest
         ax.plot(x, mean, ".", ms=2 if dense else 4, alpha=0.2 if dense else 0.4,
@@ -152,20 +154,20 @@ rated = trials > 0  # the statistics are over the groups that have a rate
 p_values = {}
 fig, axes = plt.subplots(3, 4, figsize=(14, 8.5 + 0.2 * max(len(shown) - 4, 0)),
                          layout="constrained")  # fmt: skip
+listed = shown[rated[shown]]  # the listed groups that have a rate
 for row, (name, idata) in zip(axes, fits.items(), strict=True):
-    rep = idata.posterior_predictive["y"].stack(sample=("chain", "draw"))
-    rep = rep.transpose(..., labels.group).to_numpy()
-    rep_rate = rep[:, rated] / trials[rated]
-    listed = shown[rated[shown]]  # the listed groups that have a rate
-    lo, hi = np.quantile(rep[:, listed] / trials[listed], [0.03, 0.97], axis=0)
+    rep = idata.posterior_predictive["y"].sel({labels.group: groups.index[listed]})
+    rep = rep.stack(sample=("chain", "draw")).transpose(..., labels.group).to_numpy()
+    lo, hi = np.quantile(rep / trials[listed], [0.03, 0.97], axis=0)
     pos = np.arange(len(listed))
     row[0].hlines(pos, lo, hi, color=colours[name], lw=4)
     row[0].plot(observed_rate[listed], pos, "kx", ms=8, mew=2)
     row[0].set_yticks(pos, groups.index[listed])
     row[0].set(xlim=(0, 1.02), title=f"{name}: replicated rate (94%)")
     p_values[name] = {}
+    t_reps = scale.replicated_statistics(idata, groups, statistics, rng)  # over every group
     for ax, (stat, fn) in zip(row[1:], statistics.items(), strict=True):
-        t_rep, t_obs = fn(rep_rate, axis=1), fn(observed_rate[rated])
+        t_rep, t_obs = t_reps[stat], fn(observed_rate[rated])
         p = float(np.mean(t_rep >= t_obs))
         p_values[name][stat] = p
         ax.hist(t_rep, bins=40, color=colours[name], alpha=0.6)
@@ -191,7 +193,7 @@ pd.DataFrame(p_values).rename_axis("statistic").round(3)
 # Pareto $k$ diagnostic says when the reweighting cannot be trusted ($k > 0.7$).
 
 # %%
-loo = {name: az.loo(idata, pointwise=True) for name, idata in fits.items()}
+loo = {name: scale.loo(idata, groups) for name, idata in fits.items()}  # az.loo, up to MANY
 pareto_k = pd.DataFrame({name: result.pareto_k.to_numpy() for name, result in loo.items()},
                         index=groups.index)
 pareto_k.round(2)
@@ -251,7 +253,7 @@ totals.round(2)
 # $k$ values above attach to it:
 
 # %%
-comparison = az.compare(fits, ic="loo")
+comparison = az.compare(loo, ic="loo")
 ax = az.plot_compare(comparison, figsize=(8, 3))
 ax.set_title("PSIS-LOO comparison (unreliable where Pareto k > 0.7; see the refits)")
 fig = ax.figure
@@ -285,10 +287,10 @@ for name, draws in theta.items():
     a, b = groups.index[shown[-1]], groups.index[shown[0]]
     column[f"P(theta[{a}] > theta[{b}])"] = np.nan if pooled else float(
         (draws.sel({labels.group: a}) > draws.sel({labels.group: b})).mean())
-    best = draws.argmax(labels.group).to_numpy().ravel()
-    for k in shown:
-        column[f"P({groups.index[k]} is the most reliable)"] = (
-            np.nan if pooled else float(np.mean(best == k)))
+    best = np.full(len(shown), np.nan) if pooled else scale.most_probable_best(
+        fits[name], groups, shown, rng)
+    for k, p in zip(shown, best, strict=True):
+        column[f"P({groups.index[k]} is the most reliable)"] = float(p)
     events[name] = column
 event_table = pd.DataFrame(events)
 event_table.round(3)
@@ -356,7 +358,7 @@ tables = {
     "full_pooling": estimates.full_pooling(groups, threshold=THRESHOLD),
     "hierarchical": estimates.hierarchical(
         groups, hierarchical_post["alpha"], hierarchical_post["beta"],
-        theta=theta["hierarchical"].stack(sample=("chain", "draw")).transpose().to_numpy(),
+        theta=scale.rate_draws(fits["hierarchical"], groups, rng),
         threshold=THRESHOLD,
     ),
 }  # fmt: skip

@@ -324,7 +324,8 @@ def rank_summary(theta, index: pd.Index) -> pd.DataFrame:
     theta : array_like or iterable
         Joint draws of the rates: an array of shape ``(draws, groups)``, of which at most
         :data:`RANK_BUDGET` ranks in all are used (evenly spaced draws), or an iterable of
-        such rows (:func:`rate_draws`), all of which are used.
+        such rows (:func:`rate_draws`) or of blocks of rows (:func:`pooling.scale.rate_draws`),
+        all of which are used.
     index : pandas.Index
         The groups, in the order of the columns.
 
@@ -338,10 +339,11 @@ def rank_summary(theta, index: pd.Index) -> pd.DataFrame:
     if isinstance(theta, np.ndarray):
         theta = theta[_evenly(np.arange(theta.shape[0]), max(RANK_BUDGET // max(n_groups, 1), 1))]
     rows = []
-    for row in theta:
-        ranks = np.empty(n_groups, dtype=np.int32)
-        ranks[np.argsort(-np.asarray(row), kind="stable")] = np.arange(1, n_groups + 1)
-        rows.append(ranks)
+    for block in theta:  # rows, or blocks of rows (pooling.scale.rate_draws)
+        for row in np.atleast_2d(block):
+            ranks = np.empty(n_groups, dtype=np.int32)
+            ranks[np.argsort(-np.asarray(row), kind="stable")] = np.arange(1, n_groups + 1)
+            rows.append(ranks)
     ranks = np.stack(rows)
     out = np.empty((len(RANK_QUANTILES), n_groups), dtype=np.int64)
     step = max(MIXTURE_BUDGET // len(ranks), 1)  # np.quantile copies what it sorts

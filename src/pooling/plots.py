@@ -69,7 +69,7 @@ def _subset(idata, groups, var_names):
     shown = select_groups(groups)
     dim = groups.attrs["labels"].group
     if len(shown) == len(groups) or dim not in idata.posterior.dims:
-        return idata, ""
+        return idata, selection_note(groups, np.arange(len(groups)))
     posterior = idata.posterior[var_names].isel({dim: shown})
     return az.InferenceData(posterior=posterior), selection_note(groups, shown)
 
@@ -226,7 +226,7 @@ def ppc_counts(idata, groups, observed: str = "y", title: str = "Posterior predi
             ax.set_xlabel(labels.successes)
             ax.set_yticks([])
         axes[0].legend(fontsize=8, loc="upper left")
-        fig.suptitle(title)
+        fig.suptitle(title + selection_note(groups, np.arange(len(groups))))
         return fig
     rate = successes / np.maximum(trials, 1)
     shown = select_groups(groups, 2 * LISTED)  # a line per group: room for more than panels

@@ -61,10 +61,12 @@ def selection_note(groups, shown: np.ndarray) -> str:
     -------
     str
         ``""`` when every group is shown, otherwise e.g. ``"\\n(the 6 lowest and 6 highest
-        observed rates of 71 experiment groups)"``, to append to a title.
+        observed rates of 71 experiment groups)"``, to append to a title. A frame that is
+        itself a selection (:func:`pooling.scale.split`) carries its note in
+        ``attrs["note"]``.
     """
     if len(shown) == len(groups):
-        return ""
+        return groups.attrs.get("note", "")
     of = f"of {len(groups):,} {groups.attrs['labels'].group} groups"
     if (groups["trials"].to_numpy() > 0).sum() <= len(shown):  # see select_groups
         return f"\n({len(shown)} {of}: those with trials first)"

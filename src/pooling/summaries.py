@@ -36,16 +36,21 @@ class ConditionalMuDensity:
         :meth:`pooling.exact.HierarchicalPosterior.log_density`.
     max_draws : int, optional
         Use at most this many draws, evenly spaced, to bound the cost.
+    eta : numpy.ndarray, optional
+        An evenly spaced grid of ``logit mu`` for the normalisation, in place of :attr:`ETA`
+        (for a narrow posterior; see :func:`pooling.scale.mu_density_settings`).
     """
 
     #: Grid of ``logit mu`` on which each conditional density is normalised.
     ETA = np.linspace(-12.0, 16.0, 801)
 
-    def __init__(self, alpha, beta, log_density: Callable, max_draws: int = 2000):
+    def __init__(self, alpha, beta, log_density: Callable, max_draws: int = 2000, eta=None):
         log_kappa = np.log(np.ravel(alpha) + np.ravel(beta))
         step = max(1, len(log_kappa) // max_draws)
         self.log_kappa = log_kappa[::step]
         self.log_density = log_density
+        if eta is not None:
+            self.ETA = np.asarray(eta, float)
         d_eta = self.ETA[1] - self.ETA[0]
         # The map from (logit mu, log kappa) to (log alpha, log beta) has unit Jacobian, so the
         # density per unit logit mu is the same.

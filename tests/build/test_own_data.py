@@ -11,6 +11,7 @@ import time
 
 import nbformat
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from PIL import Image
@@ -140,16 +141,39 @@ def test_many_groups_run_lists_the_extremes_and_refits_only_those(tmp_path):
     assert "P(site 07 is the most reliable)" not in text  # not listed: no trials
 
 
-def test_advice_names_quicker_settings_only_for_very_many_groups():
-    from pooling.build.own_data import MANY_GROUPS, QUICK_SETTINGS, advice
+def test_run_past_scale_many_fits_the_listed_groups_and_estimates_every_group(tmp_path):
+    # Past pooling.scale.MANY groups: the notebooks fit the listed groups' rates, the others
+    # in closed form, and say so; the table of estimates still has every group.
+    from pooling import scale
 
-    assert advice(MANY_GROUPS, {}) is None
-    note = advice(10_000, {})
-    assert note.startswith("note: 10,000 groups") and "\n" not in note
-    for name, value in QUICK_SETTINGS.items():
-        assert f"-p {name} {value}" in note
-    assert "make estimates" in note
-    assert advice(10_000, {"DRAWS": 2000}) is None  # the user chose settings already
+    n_groups = scale.MANY + 50
+    rng = np.random.default_rng(5)
+    trials = rng.integers(1, 300, n_groups)
+    successes = rng.binomial(trials, rng.beta(8, 2, n_groups))
+    csv = tmp_path / "units.csv"
+    csv.write_text(
+        "unit,n,k\n"
+        + "".join(
+            f"u{i:03d},{t},{s}\n" for i, (t, s) in enumerate(zip(trials, successes, strict=True))
+        )
+    )
+    out = tmp_path / "out"
+    settings = {"DRAWS": 1000, "TUNE": 1000, "REFIT_DRAWS": 300, "REFIT_TUNE": 300,
+                "REFIT_GROUPS": 2}  # fmt: skip
+    parameters = [arg for name, value in settings.items() for arg in ("-p", name, str(value))]
+    proc = pooling_run("--data", csv, "--group", "unit", "--trials", "n", "--successes", "k",
+                       "--out", out, *parameters)  # fmt: skip
+    stdout, stderr = proc.communicate(timeout=900)
+    assert proc.returncode == 0, stderr
+    for notebook in sorted(out.glob("*.ipynb")):
+        assert lint.execution_problems(notebook) == []
+        assert f"{n_groups} groups: more than {scale.MANY}" in notebook.read_text()
+    assert len(list((out / "figures").glob("*.png"))) == 19
+    fit = xr.open_dataset(out / "results" / "03_hierarchical.nc", group="posterior")
+    assert fit.sizes["unit"] == 12
+    table = pd.read_csv(out / "results" / "estimates.csv")
+    assert len(table) == 3 * n_groups and table["mean"].notna().all()
+    assert table.loc[table["model"] == "hierarchical", "rank_median"].notna().all()
 
 
 def test_run_without_refits_leaves_the_refit_columns_empty(tmp_path):

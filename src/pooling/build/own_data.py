@@ -17,47 +17,12 @@ from pathlib import Path
 from pooling.build.schedule import run_all, warm_kernels
 from pooling.build.staleness import declared_parameters, sources
 
-__all__ = ["MANY_GROUPS", "QUICK_SETTINGS", "ParameterError", "advice", "parse_value", "publish",
+__all__ = ["ParameterError", "parse_value", "publish",
            "run_collection", "sigterm_as_interrupt"]  # fmt: skip
 
 
 class ParameterError(ValueError):
     """A notebook parameter that no notebook declares."""
-
-
-#: Past this many groups, a run at the notebooks' default settings takes hours (see README).
-MANY_GROUPS = 2000
-#: Settings that keep a run on that many groups short; see :func:`advice`.
-QUICK_SETTINGS = {"DRAWS": 2000, "TUNE": 1000, "REFIT_GROUPS": 0}
-
-
-def advice(n_groups: int, parameters: dict) -> str | None:
-    """A note on run time for data with very many groups, when the settings are the defaults.
-
-    The no-pooling and as-written hierarchical models sample one rate per group, and every
-    leave-one-out refit samples them all again, so time grows with groups times draws.
-
-    Parameters
-    ----------
-    n_groups : int
-        Groups in the data.
-    parameters : dict
-        The notebook parameters given on the command line.
-
-    Returns
-    -------
-    str or None
-        One line naming quicker settings, or ``None`` when there are at most
-        :data:`MANY_GROUPS` groups or any of those settings was given.
-    """
-    if n_groups <= MANY_GROUPS or set(QUICK_SETTINGS) & set(parameters):
-        return None
-    flags = " ".join(f"-p {name} {value}" for name, value in QUICK_SETTINGS.items())
-    return (
-        f"note: {n_groups:,} groups: at the notebooks' default draws and refits this run takes "
-        f"hours; {flags} is much quicker, and `make estimates` writes the table of estimates "
-        "alone in minutes (README, A table of estimates)"
-    )
 
 
 @contextlib.contextmanager
@@ -142,7 +107,7 @@ def run_collection(
         # input stops it before any of the user's models is compiled). run_all stops every
         # kernel before it raises, so nothing writes into staging when it is removed below.
         with sigterm_as_interrupt(), warm_kernels() as server:
-            groups = load_groups(data, **labels)  # bad input fails before any model compiles
+            load_groups(data, **labels)  # bad input fails before any model compiles
             known = set().union(*(declared_parameters(source) for source in sources()))
             unknown = sorted(set(parameters or {}) - known)
             if unknown:
@@ -150,9 +115,6 @@ def run_collection(
                     f"unknown notebook parameter {', '.join(unknown)}; the notebooks' "
                     f"parameters are {', '.join(sorted(known))}"
                 )
-            note = advice(len(groups), parameters or {})
-            if note:
-                print(note, flush=True)
             params = {
                 "DATA": str(data),
                 "GROUP": labels["group"],
