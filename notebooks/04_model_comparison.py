@@ -349,7 +349,8 @@ pd.DataFrame({v: np.quantile(prior[v], [0.03, 0.5, 0.97]) for v in ("mu", "theta
 # from the joint draws of every rate, and the probability that its rate is above the
 # population mean $\mu$. With `THRESHOLD` set, every row also gets the probability of a rate
 # above it and a q-value: the expected share of false calls if every vehicle at least as
-# probable is called above the threshold.
+# probable is called above the threshold. Before the table is written, the hierarchical rows
+# of the listed vehicles are checked against the exact posterior on the grid.
 
 # %%
 hierarchical_post = fits["hierarchical"].posterior
@@ -362,6 +363,14 @@ tables = {
         threshold=THRESHOLD,
     ),
 }  # fmt: skip
+# Before anything is written: the listed groups' hierarchical rows against the exact grid,
+# within their Monte Carlo error (the conjugate rows are exact by construction).
+listed_names = groups.index[shown]
+hier_exact = exact.HierarchicalPosterior(groups, sigma=PRIOR_SCALE)
+estimate_check = checks.assert_estimates_match_exact(
+    tables["hierarchical"].loc[listed_names], fits["hierarchical"],
+    hier_exact.summary(listed_names), groups,
+)  # fmt: skip
 estimates_path = save_csv(estimates.estimates_table(tables), "estimates")
 
 # %% [markdown]
