@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import pymc as pm
@@ -176,7 +177,10 @@ def complete(idata, model, seed: int):
         pm.compute_log_likelihood(idata, progressbar=False)
     # On a copy: after sample_posterior_predictive, a model whose observations are pm.Data
     # can no longer build its log density (PyMC 5.28), which the refits with PyMC's NUTS need.
-    with clone_model(model):
+    with clone_model(model), warnings.catch_warnings():
+        # A Potential in these models is the likelihood of the groups not fitted one by one
+        # (pooling.scale.Others): replicated y given the posterior draws is still exact.
+        warnings.filterwarnings("ignore", message="The effect of Potentials on other parameters")
         pm.sample_posterior_predictive(
             idata, extend_inferencedata=True, random_seed=seed, progressbar=False
         )

@@ -158,7 +158,7 @@ def test_run_past_scale_many_fits_the_listed_groups_and_estimates_every_group(tm
         )
     )
     out = tmp_path / "out"
-    settings = {"DRAWS": 1000, "TUNE": 1000, "REFIT_DRAWS": 300, "REFIT_TUNE": 300,
+    settings = {"DRAWS": 2500, "TUNE": 1000, "REFIT_DRAWS": 300, "REFIT_TUNE": 300,
                 "REFIT_GROUPS": 2}  # fmt: skip
     parameters = [arg for name, value in settings.items() for arg in ("-p", name, str(value))]
     proc = pooling_run("--data", csv, "--group", "unit", "--trials", "n", "--successes", "k",
