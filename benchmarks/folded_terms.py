@@ -23,30 +23,12 @@ from common import write_section
 from groups import REAL, synthetic_csv
 
 from pooling.folded import rising_terms
-from pooling.scale import LOG_RUN, segments
+from pooling.scale import LOG_RUN, Others
 
 DRAWS = 2000
 #: Runs of at most this many terms as logs (pooling.scale.segments); None: log Gamma only.
 FORMS = {"log Gamma per distinct count": None, "runs of 1": 1, f"runs of {LOG_RUN}": LOG_RUN,
          "runs of 10": 10, "logs only": 10**9}  # fmt: skip
-
-
-def _potential(groups: pd.DataFrame, longest: int | None):
-    """The folded likelihood, a log Gamma per distinct count (``longest=None``) or mixed."""
-    terms = rising_terms(groups)
-    if longest is None:
-        return terms.log_likelihood
-
-    def log_likelihood(alpha, beta, gammaln):
-        xs, total = (alpha, beta, alpha + beta), 0.0
-        for which, sign, (steps, counts) in terms.series():
-            (log_at, log_w), (gamma_at, gamma_w) = segments(steps, counts, longest)
-            x = xs[which]
-            total = total + sign * ((log_w * pt.log(x + log_at)).sum()
-                                    + (gamma_w * gammaln(x + gamma_at)).sum())  # fmt: skip
-        return total
-
-    return log_likelihood
 
 
 def models(groups: pd.DataFrame) -> dict[str, pm.Model]:
@@ -55,8 +37,11 @@ def models(groups: pd.DataFrame) -> dict[str, pm.Model]:
     for form, longest in FORMS.items():
         with pm.Model() as model:
             alpha, beta = pm.HalfNormal("alpha", 10), pm.HalfNormal("beta", 10)
-            likelihood = _potential(groups, longest)
-            pm.Potential("others", likelihood(alpha, beta, pt.gammaln))
+            if longest is None:
+                terms = rising_terms(groups)
+                pm.Potential("others", terms.log_likelihood(alpha, beta, pt.gammaln))
+            else:
+                Others(groups).beta_binomial_likelihood(alpha, beta, longest)
         out[form] = model
     return out
 

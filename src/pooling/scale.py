@@ -108,11 +108,12 @@ class Others:
         failures = self.trials - self.successes
         pm.Potential("others", self.successes * pt.log(theta) + failures * pt.log1p(-theta))
 
-    def beta_binomial_likelihood(self, alpha, beta) -> None:
+    def beta_binomial_likelihood(self, alpha, beta, longest: int | None = None) -> None:
         """Add the folded beta-binomial log likelihood to the model in context.
 
-        ``pm.Potential("others")`` (:class:`pooling.folded.RisingTerms`), up to a constant;
-        nothing when there are no other groups.
+        ``pm.Potential("others")`` (:class:`pooling.folded.RisingTerms`, each series as
+        :func:`segments` writes it, with its ``longest``), up to a constant; nothing when
+        there are no other groups.
         """
         if not self.count:
             return
@@ -124,7 +125,7 @@ class Others:
         for which, sign, (steps, counts) in self.terms.series():
             if not len(steps):
                 continue
-            (log_at, log_weight), (gamma_at, gamma_weight) = segments(steps, counts)
+            (log_at, log_weight), (gamma_at, gamma_weight) = segments(steps, counts, longest)
             x = xs[which]
             if log_at.size:
                 total = total + sign * (log_weight * pt.log(x + log_at)).sum()
@@ -324,6 +325,11 @@ def most_draws(n_groups: int) -> int:
     return max(DRAW_BUDGET // max(n_groups, 1), MIN_DRAWS)
 
 
+def _own_draws(idata, groups: pd.DataFrame) -> bool:
+    """Whether the fit's own draws serve for every group (up to :data:`MANY` groups)."""
+    return every_group_fitted(idata, groups) and len(groups) <= MANY
+
+
 def thinned(n_draws: int, n_groups: int) -> np.ndarray:
     """Evenly spaced positions of the flattened draws kept for joint draws of every rate.
 
@@ -370,7 +376,7 @@ def rate_draws(idata, groups: pd.DataFrame, rng: np.random.Generator,
     n_draws = theta.sizes["chain"] * theta.sizes["draw"]
     pooled = dim not in theta.dims
     chunk = chunk or max(DRAW_BUDGET // (10 * max(len(groups), 1)), 1)
-    if every_group_fitted(idata, groups) and len(groups) <= MANY:
+    if _own_draws(idata, groups):
         flat = theta.stack(sample=("chain", "draw"))
         flat = flat.to_numpy()[:, None] if pooled else flat.transpose("sample", dim).to_numpy()
         for start in range(0, n_draws, chunk):
@@ -454,7 +460,7 @@ def replicated_statistics(idata, groups: pd.DataFrame, statistics: dict,
     """
     trials = groups["trials"].to_numpy()
     rated = trials > 0
-    if every_group_fitted(idata, groups) and len(groups) <= MANY:
+    if _own_draws(idata, groups):
         dim = groups.attrs["labels"].group
         rep = idata.posterior_predictive["y"].stack(sample=("chain", "draw"))
         rep = rep.transpose(..., dim).to_numpy()
@@ -521,7 +527,7 @@ def loo(idata, groups: pd.DataFrame):
     """
     import arviz as az
 
-    if every_group_fitted(idata, groups) and len(groups) <= MANY:
+    if _own_draws(idata, groups):
         return az.loo(idata, pointwise=True)
     from scipy import special, stats
 
