@@ -3,7 +3,7 @@
 ``log Gamma(x + k) - log Gamma(x)`` summed over groups can be written with one log Gamma per
 distinct ``k`` (``pooling.folded.RisingTerms``) or as ``sum_j w_j log(x + j)`` with one log
 per ``j`` up to the largest ``k``, ``w_j`` counting the groups with ``k > j``
-(``pooling.scale.segments`` mixes the two). Times a leapfrog step of each form under nutpie,
+(``pooling.folded.segments`` mixes the two). Times a leapfrog step of each form under nutpie,
 on the real career batting table and on 20,000 synthetic groups, and checks that every form
 gives the same log density. Writes the ``folded_terms`` section of RESULTS.md
 (``make bench BENCH=folded_terms``, about two minutes).
@@ -22,11 +22,11 @@ import pytensor.tensor as pt
 from common import write_section
 from groups import REAL, synthetic_csv
 
-from pooling.folded import rising_terms
-from pooling.scale import LOG_RUN, Others
+from pooling.folded import LOG_RUN, rising_terms
+from pooling.scale import Others
 
 DRAWS = 2000
-#: Runs of at most this many terms as logs (pooling.scale.segments); None: log Gamma only.
+#: Runs of at most this many terms as logs (pooling.folded.segments); None: log Gamma only.
 FORMS = {"log Gamma per distinct count": None, "runs of 1": 1, f"runs of {LOG_RUN}": LOG_RUN,
          "runs of 10": 10, "logs only": 10**9}  # fmt: skip
 
@@ -84,7 +84,7 @@ def main() -> int:
         f"{DRAWS} draws after {DRAWS // 2} tuning steps) on the prior and the folded "
         "beta-binomial likelihood (`benchmarks/folded_terms.py`): a log "
         "Gamma per distinct count, or runs of up to L terms between distinct counts as logs "
-        "and longer ones as two log Gammas (`pooling.scale.segments`). Every form gives the "
+        "and longer ones as two log Gammas (`pooling.folded.segments`). Every form gives the "
         "same log density to 1e-9.\n\n"
         "| data | groups | " + " | ".join(FORMS) + " |\n"
         "|---|---:|" + "---:|" * len(FORMS) + "\n" + "\n".join(rows),

@@ -124,7 +124,8 @@ SVG(save_graph(pm.model_to_graphviz(hierarchical_model), STEM))
 # and the comparison in notebook 4 use the fit further down.
 
 # %%
-centered_idata = CompiledSampler(hierarchical_model, SAMPLER).sample(
+mass_matrix = scale.mass_matrix(groups)  # "diagonal", up to scale.MANY groups
+centered_idata = CompiledSampler(hierarchical_model, SAMPLER, mass_matrix).sample(
     draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT, seed=SEED
 )
 model_variables(centered_idata, hierarchical_model)
@@ -221,7 +222,7 @@ SVG(save_graph(pm.model_to_graphviz(marginal_model), STEM, "marginal_model"))
 # Sampled with the same number of draws, at `target_accept` 0.9:
 
 # %%
-marginal_sampler = CompiledSampler(marginal_model, SAMPLER)  # compiled once, reused below
+marginal_sampler = CompiledSampler(marginal_model, SAMPLER, mass_matrix)  # compiled once, reused
 hierarchical_idata = marginal_sampler.sample(
     draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=MARGINAL_TARGET_ACCEPT, seed=SEED
 )

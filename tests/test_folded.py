@@ -32,6 +32,30 @@ def test_folded_likelihood_is_every_groups_beta_binomial_up_to_a_constant():
     np.testing.assert_allclose(value - direct, (value - direct).flat[0], atol=1e-9)
 
 
+def test_evaluate_is_the_sum_of_log_rising_factorials_everywhere():
+    # Points from a grid's far corners (tiny alpha) to large ones, with repeated values.
+    rng = np.random.default_rng(4)
+    trials = rng.integers(0, 3000, 500)
+    terms = folded.RisingTerms(trials, rng.binomial(trials, 0.3))
+    a, b = np.meshgrid(np.exp(np.linspace(-16, 7, 9)), np.exp(np.linspace(-16, 7, 5)))
+    want = np.vectorize(lambda x, y: terms.log_likelihood(x, y, special.gammaln))(a, b)
+    np.testing.assert_allclose(terms.evaluate(a, b), want, rtol=1e-11, atol=1e-8)
+
+
+@pytest.mark.parametrize("longest", [1, 3, 10, 10**9])
+def test_segments_give_the_rising_factorial_sums(longest):
+    rng = np.random.default_rng(longest % 97)
+    steps = np.unique(np.r_[rng.integers(1, 60, 30), rng.integers(60, 5000, 20)]).astype(float)
+    counts = rng.integers(1, 9, steps.size).astype(float)
+    (log_at, log_w), (gamma_at, gamma_w) = folded.segments(steps, counts, longest)
+    for x in (0.03, 1.7, 250.0):
+        want = (counts * (special.gammaln(x + steps) - special.gammaln(x))).sum()
+        got = (log_w * np.log(x + log_at)).sum() + (gamma_w * special.gammaln(x + gamma_at)).sum()
+        assert got == pytest.approx(want, rel=1e-11)
+    if longest == 1:
+        assert log_at.size <= steps.size  # only runs of one term as logs
+
+
 def test_prior_model_has_the_grid_posterior():
     # PyMC's log density of the folded model, on the log scale it samples, is the grid's.
     groups = frame(TRIALS, SUCCESSES)

@@ -194,19 +194,3 @@ def test_most_probable_best_counts_the_joint_draws(many):
         density = posterior.pdf(t)[:, k] * np.exp(np.delete(log_cdf, k, axis=1).sum(axis=1))
         want = np.trapezoid(density, t[:, 0])
         assert abs(p - want) <= 5 * np.sqrt(want * (1 - want) / 2000) + 1e-3
-
-
-@pytest.mark.parametrize("longest", [1, 3, 10, 10**9])
-def test_segments_give_the_rising_factorial_sums(longest):
-    from scipy import special
-
-    rng = np.random.default_rng(longest % 97)
-    steps = np.unique(np.r_[rng.integers(1, 60, 30), rng.integers(60, 5000, 20)]).astype(float)
-    counts = rng.integers(1, 9, steps.size).astype(float)
-    (log_at, log_w), (gamma_at, gamma_w) = scale.segments(steps, counts, longest)
-    for x in (0.03, 1.7, 250.0):
-        want = (counts * (special.gammaln(x + steps) - special.gammaln(x))).sum()
-        got = (log_w * np.log(x + log_at)).sum() + (gamma_w * special.gammaln(x + gamma_at)).sum()
-        assert got == pytest.approx(want, rel=1e-11)
-    if longest == 1:
-        assert log_at.size <= steps.size  # only runs of one term as logs

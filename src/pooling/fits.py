@@ -10,11 +10,22 @@ from pymc.model.fgraph import clone_model
 
 import pooling.digamma  # noqa: F401  (PyTensor's Numba digamma, the same however compiled)
 
-__all__ = ["FREEZE_FROM", "CompiledSampler", "complete", "model_variables", "use_compiler"]
+__all__ = [
+    "FREEZE_FROM", "MASS_MATRICES", "CompiledSampler", "complete", "model_variables",
+    "use_compiler",
+]  # fmt: skip
 
 #: From this many values in a ``pm.Data`` container, nutpie's fit compiles the data in as
 #: constants (see :class:`CompiledSampler`).
 FREEZE_FROM = 1000
+
+#: The mass matrices NUTS can adapt, with the options that ask each sampler for it: a
+#: diagonal one (both samplers' default), or one that also learns the directions in which the
+#: posterior is correlated (nutpie's low-rank update; PyMC's full matrix).
+MASS_MATRICES = {
+    "diagonal": ({}, {}),
+    "low rank": ({"low_rank_modified_mass_matrix": True}, {"init": "jitter+adapt_full"}),
+}
 
 #: What compiles a model for nutpie (see :func:`use_compiler`); ``None``: nutpie's own.
 _compiler: Callable | None = None
@@ -56,12 +67,20 @@ class CompiledSampler:
         The model. Data that refits replace must be ``pm.Data`` containers.
     sampler : {"nutpie", "pymc"}
         NUTS implementation: nutpie (compiled here, once) or PyMC's built-in NUTS.
+    mass_matrix : {"diagonal", "low rank"}
+        The mass matrix NUTS adapts while tuning (:data:`MASS_MATRICES`), for every fit and
+        refit of this model.
     """
 
-    def __init__(self, model: pm.Model, sampler: str = "nutpie"):
+    def __init__(self, model: pm.Model, sampler: str = "nutpie", mass_matrix: str = "diagonal"):
         if sampler not in ("nutpie", "pymc"):
             raise ValueError(f"sampler must be 'nutpie' or 'pymc', not {sampler!r}")
+        if mass_matrix not in MASS_MATRICES:
+            raise ValueError(
+                f"mass_matrix must be one of {sorted(MASS_MATRICES)}, not {mass_matrix!r}"
+            )
         self.model, self.sampler = model, sampler
+        self._nutpie_options, self._pymc_options = MASS_MATRICES[mass_matrix]
         self._compiled = self._refittable = None
         if sampler == "nutpie":
             sizes = [container.get_value().size for container in model.data_vars]
@@ -113,7 +132,7 @@ class CompiledSampler:
                 compiled = self._refittable.with_data(**data)
             return nutpie.sample(
                 compiled, draws=draws, tune=tune, chains=chains, target_accept=target_accept,
-                seed=seed, progress_bar=False,
+                seed=seed, progress_bar=False, **self._nutpie_options,
             )  # fmt: skip
         saved = {name: self.model[name].get_value() for name in data or {}}
         with self.model:
@@ -122,6 +141,7 @@ class CompiledSampler:
                 return pm.sample(
                     draws=draws, tune=tune, chains=chains, target_accept=target_accept,
                     random_seed=seed, progressbar=False, compute_convergence_checks=False,
+                    **self._pymc_options,
                 )  # fmt: skip
             finally:
                 pm.set_data(saved)

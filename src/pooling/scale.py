@@ -31,20 +31,16 @@ from pooling.folded import rising_terms
 from pooling.selection import select_groups, selection_note
 
 __all__ = [
-    "DENSITY_DRAWS", "DRAW_BUDGET", "LOG_RUN", "MANY", "MIN_DRAWS", "Others",
-    "every_group_fitted", "group_means", "loo", "mean_rates", "most_draws", "most_probable_best",
-    "mu_density_settings", "rate_draws", "replicated_statistics", "segments", "split", "thinned",
+    "DENSITY_DRAWS", "DRAW_BUDGET", "MANY", "MIN_DRAWS", "Others",
+    "every_group_fitted", "group_means", "loo", "mass_matrix", "mean_rates", "most_draws",
+    "most_probable_best",
+    "mu_density_settings", "rate_draws", "replicated_statistics", "split", "thinned",
 ]  # fmt: skip
 
 #: Past this many groups the notebooks fit the listed groups' rates only (see the module
 #: docstring). Below it the full models are cheap: the 71 groups of ``data/rat_tumours.csv``
 #: take about 2 minutes for the whole collection at the default settings.
 MANY = 100
-
-#: Longest run of terms between distinct counts that :func:`segments` keeps as logs: on
-#: the career batting table, 124 microseconds per NUTS step against 384 with a log Gamma per
-#: distinct count and 225 with logs only (``benchmarks/folded_terms.py``).
-LOG_RUN = 10
 
 #: Draws of ``kappa`` that the density of ``mu`` averages over past :data:`MANY` groups.
 DENSITY_DRAWS = 10
@@ -111,43 +107,18 @@ class Others:
     def beta_binomial_likelihood(self, alpha, beta, longest: int | None = None) -> None:
         """Add the folded beta-binomial log likelihood to the model in context.
 
-        ``pm.Potential("others")`` (:class:`pooling.folded.RisingTerms`, each series as
-        :func:`segments` writes it, with its ``longest``), up to a constant; nothing when
-        there are no other groups.
+        ``pm.Potential("others")`` (:meth:`pooling.folded.RisingTerms.tensor`, with its
+        ``longest``), up to a constant; nothing when there are no other groups.
         """
         if not self.count:
             return
         import pymc as pm
-        import pytensor.tensor as pt
 
-        xs = (alpha, beta, alpha + beta)
-        total = 0.0
-        for which, sign, (steps, counts) in self.terms.series():
-            if not len(steps):
-                continue
-            (log_at, log_weight), (gamma_at, gamma_weight) = segments(steps, counts, longest)
-            x = xs[which]
-            if log_at.size:
-                total = total + sign * (log_weight * pt.log(x + log_at)).sum()
-            total = total + sign * (gamma_weight * pt.gammaln(x + gamma_at)).sum()
-        pm.Potential("others", total)
+        pm.Potential("others", self.terms.tensor(alpha, beta, longest))
 
     def log_likelihood(self, alpha, beta) -> np.ndarray:
         """The folded beta-binomial log likelihood at each draw of ``(alpha, beta)`` (NumPy)."""
-        from scipy import special
-
-        alpha, beta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
-        out = np.zeros(alpha.size)
-        step = max(DRAW_BUDGET // max(self.terms.trials[0].size, 1), 1)
-        for start in range(0, alpha.size, step):
-            part = slice(start, start + step)
-            xs = (alpha.ravel()[part], beta.ravel()[part])
-            xs = (*xs, xs[0] + xs[1])
-            for which, sign, (steps, counts) in self.terms.series():
-                x = xs[which][:, None]
-                rising = special.gammaln(x + steps) - special.gammaln(x)
-                out[part] += sign * (rising * counts).sum(axis=1)
-        return out.reshape(alpha.shape)
+        return self.terms.evaluate(alpha, beta)
 
     def add_log_likelihood(self, idata) -> None:
         """Add the folded log likelihood at ``idata``'s draws as ``log_likelihood["others"]``.
@@ -160,44 +131,6 @@ class Others:
         post = idata.posterior
         values = self.log_likelihood(post["alpha"].to_numpy(), post["beta"].to_numpy())
         idata.log_likelihood["others"] = post["alpha"].copy(data=values)
-
-
-def segments(steps: np.ndarray, counts: np.ndarray, longest: int | None = None):
-    """One folded series as logs where its distinct counts are dense, log Gammas where sparse.
-
-    ``sum_m c_m (log Gamma(x + k_m) - log Gamma(x))`` equals ``sum_j w_j log(x + j)`` over
-    ``j < max k``, where ``w_j`` counts the groups with ``k > j``. ``w_j`` is constant between
-    consecutive distinct counts, and a run of ``L`` such terms is also
-    ``w (log Gamma(x + k_m) - log Gamma(x + k_{m-1}))``: runs of at most ``longest`` terms
-    are kept as logs, longer ones become two log Gammas (shared between neighbours). Both
-    give the same value; the mix costs the least per gradient (``benchmarks/folded_terms.py``).
-
-    Parameters
-    ----------
-    steps, counts : numpy.ndarray
-        Distinct counts ``k_m`` (ascending, positive) and how often each occurs.
-    longest : int, optional
-        Longest run kept as logs; default :data:`LOG_RUN`.
-
-    Returns
-    -------
-    (log_at, log_weight), (gamma_at, gamma_weight) : tuple of numpy.ndarray pairs
-        The series is ``sum(log_weight * log(x + log_at)) +
-        sum(gamma_weight * log Gamma(x + gamma_at))``.
-    """
-    longest = LOG_RUN if longest is None else longest
-    ends = np.asarray(steps, float)
-    starts = np.concatenate([[0.0], ends[:-1]])
-    weights = np.asarray(counts, float)[::-1].cumsum()[::-1]  # groups with k >= k_m
-    short = ends - starts <= longest
-    log_at = np.concatenate([np.arange(a, b) for a, b in zip(starts[short], ends[short],
-                                                             strict=True)] or [[]])  # fmt: skip
-    log_weight = np.repeat(weights[short], (ends - starts)[short].astype(int))
-    points = np.concatenate([ends[~short], starts[~short]])
-    values = np.concatenate([weights[~short], -weights[~short]])
-    gamma_at, where = np.unique(np.concatenate([points, [0.0]]), return_inverse=True)
-    gamma_weight = np.bincount(where, np.concatenate([values, [0.0]]), gamma_at.size)
-    return (log_at, log_weight), (gamma_at, gamma_weight)
 
 
 def mean_rates(groups: pd.DataFrame, alpha, beta) -> pd.Series:
@@ -234,6 +167,35 @@ def mean_rates(groups: pd.DataFrame, alpha, beta) -> pd.Series:
     means = np.concatenate([((a + y[k : k + step]) / (a + b + n[k : k + step])).mean(axis=0)
                             for k in range(0, len(pairs), step)])  # fmt: skip
     return pd.Series(means[inverse], index=groups.index)
+
+
+def mass_matrix(groups: pd.DataFrame) -> str:
+    """The mass matrix that NUTS adapts for the hierarchical fits of this many groups.
+
+    Up to :data:`MANY` groups, ``"diagonal"`` (the samplers' default). Past that the data pin
+    ``mu = alpha / (alpha + beta)`` down far better than ``alpha + beta``, so ``alpha`` and
+    ``beta`` move together along a narrow ridge that a diagonal mass matrix cannot follow:
+    ``"low rank"`` (:data:`pooling.fits.MASS_MATRICES`), which also learns that direction.
+    On the career batting table that takes 4 times fewer leapfrog steps per draw and gives 6
+    times the effective sample size (``benchmarks/mass_matrix.py``). This prints why, for the
+    notebook's output.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        The validated groups frame.
+
+    Returns
+    -------
+    str
+        A key of :data:`pooling.fits.MASS_MATRICES`.
+    """
+    if len(groups) <= MANY:
+        return "diagonal"
+    print(f"{len(groups):,} groups: NUTS adapts a low-rank mass matrix, because the data fix "
+          "mu far better than alpha + beta, and alpha and beta move together along a ridge "
+          "that the default diagonal one cannot follow.")  # fmt: skip
+    return "low rank"
 
 
 def mu_density_settings(groups: pd.DataFrame, mu) -> dict:

@@ -88,7 +88,7 @@ def run_estimates(data: Path, out: Path, labels: dict[str, str], parameters: dic
     """
     import numpy as np
 
-    from pooling import checks, estimates, exact, folded, selection
+    from pooling import checks, estimates, exact, folded, scale, selection
     from pooling.data import load_groups
     from pooling.results import save_csv
 
@@ -108,7 +108,7 @@ def run_estimates(data: Path, out: Path, labels: dict[str, str], parameters: dic
         idata = folded.fit_prior(
             groups, sigma=settings["PRIOR_SCALE"], seed=settings["SEED"],
             draws=settings["DRAWS"], tune=settings["TUNE"], chains=settings["CHAINS"],
-            target_accept=settings["MARGINAL_TARGET_ACCEPT"],
+            target_accept=settings["MARGINAL_TARGET_ACCEPT"], mass_matrix=scale.mass_matrix(groups),
         )  # fmt: skip
         _say(start, "population fitted")
         convergence = checks.assert_converged(idata, ["alpha", "beta", "mu"])

@@ -132,15 +132,9 @@ class HierarchicalPosterior(RatesMixin, PredictiveMixin):
         log_a, log_b = np.broadcast_arrays(np.asarray(log_a, float), np.asarray(log_b, float))
         a, b = np.exp(log_a), np.exp(log_b)
         out = -(a**2 + b**2) / (2 * self.sigma**2) + log_a + log_b
-        # log B(a + y, b + n - y) - log B(a, b) as three log rising factorials: betaln itself
-        # loses all precision when a or b is tiny, far out in the grid's corners.
-        xs = (a, b, a + b)
-        for which, sign, (steps, counts) in self._rising.series():
-            x = xs[which]
-            log_gamma_x = special.gammaln(x)
-            for k, count in zip(steps, counts, strict=True):
-                out = out + sign * count * (special.gammaln(x + k) - log_gamma_x)
-        return out
+        # log B(a + y, b + n - y) - log B(a, b) as three sums of logs (RisingTerms.evaluate):
+        # betaln itself loses all precision when a or b is tiny, far out in the grid's corners.
+        return out + self._rising.evaluate(a, b)
 
     def _grid(self, to_log_ab, box: tuple[float, float, float, float]):
         """Adaptive grid: a coarse pass finds where the mass is, a fine pass integrates it.
