@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 ON_DEMAND := notebooks/05_calibration.py
 SOURCES := $(filter-out $(ON_DEMAND),$(sort $(wildcard notebooks/[0-9][0-9]_*.py)))
 # Notebooks executed at the same time (independent ones run in parallel, each in a kernel
-# forked from one warm process: see src/pooling/build/kernels.py).
+# forked from one warm process: see src/pooling/runner/kernels.py).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Your own data: make DATA=path.csv GROUP=name TRIALS=name SUCCESSES=name OUT=directory
@@ -45,14 +45,14 @@ notebooks: $(INSTALLED) | dot ## Same as `make`
 calibration: $(INSTALLED) | dot ## Simulation-based calibration of the three models (notebook 05, ~3 min)
 	$(PY) -m pooling notebooks $(ON_DEMAND)
 
-$(INSTALLED): requirements.lock pyproject.toml src/pooling/portable.py src/pooling/build/kernelspec.py
+$(INSTALLED): requirements.lock pyproject.toml src/pooling/portable.py src/pooling/runner/kernelspec.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed: set PYTHON=/path/to/python3.11"' \
 		|| { echo "make: Python 3.11 is needed (found $$($(PYTHON) --version)); run 'make PYTHON=/path/to/python3.11'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
-	$(PY) -c 'from pooling.build.kernelspec import install_kernel; install_kernel()'
+	$(PY) -c 'from pooling.runner.kernelspec import install_kernel; install_kernel()'
 	touch $@
 
 own-data: $(INSTALLED) | dot ## With DATA=... OUT=...: run every notebook on your CSV into OUT
@@ -117,8 +117,8 @@ clean: ## Remove generated results and caches (keeps notebooks, figures and .ven
 	rm -rf results .pytest_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
-clean-cache: ## Remove the compiled nutpie models kept between runs (src/pooling/build/compile_cache.py)
-	rm -rf "$$($(PY) -c 'from pooling.build.compile_cache import cache_dir; print(cache_dir())')"
+clean-cache: ## Remove the compiled nutpie models kept between runs (src/pooling/runner/compile_cache.py)
+	rm -rf "$$($(PY) -c 'from pooling.runner.compile_cache import cache_dir; print(cache_dir())')"
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'

@@ -1,6 +1,6 @@
-"""The tree shows the architecture: the analysis library apart from the build tool.
+"""The tree shows the architecture: the analysis library apart from the runner.
 
-No module that a notebook can import reaches the build tool or another library's internals,
+No module that a notebook can import reaches the runner or another library's internals,
 directly or through the modules it imports, and every module declares its public surface.
 """
 
@@ -14,7 +14,7 @@ import pytest
 
 from pooling.paths import PACKAGE_DIR, ROOT
 
-BUILD = PACKAGE_DIR / "build"
+BUILD = PACKAGE_DIR / "runner"
 ANALYSIS = sorted(
     p for p in PACKAGE_DIR.rglob("*.py") if BUILD not in p.parents and p.name != "__main__.py"
 )
@@ -39,14 +39,14 @@ def imported_names(path):
 @pytest.mark.parametrize("path", ANALYSIS, ids=lambda p: str(p.relative_to(PACKAGE_DIR)))
 def test_analysis_modules_use_no_build_tool_and_no_private_api(path):
     for name in imported_names(path):
-        assert not name.startswith("pooling.build"), name
+        assert not name.startswith("pooling.runner"), name
         assert not any(part.startswith("_") and part != "__future__" for part in name.split("."))
         assert not name.startswith(("numba.core", "jupyter_client", "nbclient", "papermill")), name
 
 
 def test_importing_the_analysis_patches_nothing():
     # In a fresh interpreter: Numba's cache classes and callbacks are as Numba and PyTensor
-    # (which adds a cache locator of its own) made them, and no build module was pulled in,
+    # (which adds a cache locator of its own) made them, and no runner module was pulled in,
     # after importing every analysis module.
     names = [module_name(p) for p in ANALYSIS]
     script = f"""
@@ -58,8 +58,8 @@ for name in {names!r}:
     __import__(name)
 after = (list(caching.CacheImpl._locator_classes), ccallback.CFunc.enable_caching)
 assert before == after, "an analysis module patched Numba"
-build = sorted(m for m in sys.modules if m.startswith("pooling.build"))
-assert not build, build
+runner = sorted(m for m in sys.modules if m.startswith("pooling.runner"))
+assert not runner, runner
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -78,7 +78,7 @@ def test_every_module_declares_its_public_surface(path):
         and any(getattr(t, "id", "") == "__all__" for t in node.targets)
     ]  # fmt: skip
     if path.name == "__init__.py" and path.parent == BUILD:
-        return  # the build tool's package only documents its modules
+        return  # the runner's package only documents its modules
     assert declared, f"{path.relative_to(PACKAGE_DIR)} has no __all__"
     names = ast.literal_eval(declared[0].value)
     defined = {

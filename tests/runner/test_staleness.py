@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from pooling.build.staleness import NEEDS, ON_DEMAND, changed, input_digest
-from pooling.build.staleness import sources as collection_sources
 from pooling.paths import NOTEBOOKS_DIR
+from pooling.runner.staleness import NEEDS, ON_DEMAND, changed, input_digest
+from pooling.runner.staleness import sources as collection_sources
 
 SOURCE = NOTEBOOKS_DIR / "02_full_pooling.py"
 

@@ -7,7 +7,7 @@ import json
 import jupytext
 import nbformat
 
-from pooling.build import lint
+from pooling.runner import lint
 
 
 def executed(tmp_path, cells):

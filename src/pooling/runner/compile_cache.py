@@ -24,8 +24,8 @@ default ``~/.cache/pooling/numba`` (beside PyTensor's own compile cache, outside
 repository); deleting it is always safe.
 
 The models' digamma comes from :mod:`pooling.digamma` (a SciPy call could not be cached).
-This module reaches into Numba's, PyTensor's and nutpie's internals, so only the build tool
-imports it, through :mod:`pooling.build.speedups`, which falls back to nutpie's own compile
+This module reaches into Numba's, PyTensor's and nutpie's internals, so only the runner
+imports it, through :mod:`pooling.runner.speedups`, which falls back to nutpie's own compile
 when :func:`check` finds those internals changed.
 """
 

@@ -19,12 +19,12 @@ __all__ = ["NEEDS", "ON_DEMAND", "changed", "code_files", "declared_parameters",
 def code_files() -> list[Path]:
     """The code an executed notebook depends on: the analysis library and the executor.
 
-    The rest of the build tool (scheduling, kernels, caches) changes how fast a notebook
+    The rest of the runner (scheduling, kernels, caches) changes how fast a notebook
     runs, never what it shows.
     """
-    build = PACKAGE_DIR / "build"
-    analysis = [p for p in PACKAGE_DIR.rglob("*.py") if build not in p.parents]
-    return sorted(analysis) + [build / "execute.py"]
+    runner = PACKAGE_DIR / "runner"
+    analysis = [p for p in PACKAGE_DIR.rglob("*.py") if runner not in p.parents]
+    return sorted(analysis) + [runner / "execute.py"]
 
 
 #: Notebooks run only on demand (``make calibration``), never by ``make`` or an own-data run.
@@ -90,7 +90,7 @@ def changed(candidates: list[Path]) -> list[Path]:
     older than its source, the shipped data, the :func:`code_files`, the installed environment
     or the results it reads, or when a notebook it reads is itself out of date (the rules
     ``make`` would apply; the Makefile leaves them to this function so that all stale notebooks
-    run in one warm :class:`~pooling.build.kernels.KernelServer`). A notebook of
+    run in one warm :class:`~pooling.runner.kernels.KernelServer`). A notebook of
     :data:`ON_DEMAND` is out of date when the :func:`input_digest` its ``.ipynb`` records is
     not the current one.
     """
