@@ -237,15 +237,13 @@ def _serve(warm: bool) -> None:
     """Read fork requests (one JSON object per line) and answer each with the kernel's pid."""
     import importlib
 
-    from pooling.runner import speedups
+    from pooling.runner import compile_cache
 
     for name in PRELOAD:
         importlib.import_module(name)
     # Every forked kernel compiles through the disk cache, if it fits (else the owner, whose
     # own check fails too, closes this helper and runs the plain way).
-    cached = bool(speedups.install())
-    if cached:
-        speedups.use_in_this_process()
+    cached = compile_cache.use_in_this_process()
     if warm and cached:
         _warm_up()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped as they exit

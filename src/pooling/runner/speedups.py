@@ -25,7 +25,6 @@ __all__ = [
     "Speedups",
     "install",
     "plain_requested",
-    "use_in_this_process",
 ]
 
 #: Set to 1 to take the plain way on purpose (e.g. to time it, or to rule the machinery out).
@@ -33,9 +32,9 @@ PLAIN_ENV = "POOLING_PLAIN"
 #: An IPython start-up file that gives a freshly started kernel the compile cache when it fits
 #: (the test suite's kernels use it).
 IPYTHON_STARTUP = """\
-from pooling.runner import speedups
+from pooling.runner import compile_cache, speedups
 if speedups.install():
-    speedups.use_in_this_process()
+    compile_cache.use_in_this_process()
 """
 
 
@@ -85,14 +84,3 @@ def install() -> Speedups:
     except Exception as err:  # any failure means: do without
         return Speedups(f"the speed machinery does not fit the installed libraries ({err})")
     return Speedups()
-
-
-def use_in_this_process() -> None:
-    """Compile this process's models through the disk cache (in the warm kernels' helper).
-
-    Called before the helper forks, so every kernel inherits it.
-    """
-    from pooling import fits
-    from pooling.runner.compile_cache import compile_pymc_model
-
-    fits.use_compiler(compile_pymc_model)
