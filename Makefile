@@ -35,9 +35,10 @@ else
 all: notebooks
 endif
 
-# Which notebooks are out of date (source, data, analysis code, environment, or the results a
-# notebook reads newer than its .ipynb or results/<stem>.nc) is decided by `python -m pooling
-# notebooks --changed`, so that all of them run in one process: with nothing changed, nothing.
+# Which notebooks are out of date is decided by content (the digest of the source, data,
+# analysis code and lock that each .ipynb and its results record) by `python -m pooling
+# notebooks --changed`, so that all of them run in one process: with nothing changed (a fresh
+# clone), nothing. `make clean && make` regenerates everything.
 notebooks: $(INSTALLED) | dot ## Same as `make`
 	@$(PY) -m pooling notebooks --changed --jobs $(JOBS) $(SOURCES)
 	@$(PY) -m pooling stale $(ON_DEMAND)
@@ -113,7 +114,7 @@ bench: $(INSTALLED) | dot $(if $(filter portability,$(BENCH)),qemu) ## Run the b
 lint: $(INSTALLED) ## Run the pre-commit hooks on every file (ruff, notebook checks)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
-clean: ## Remove generated results and caches (keeps notebooks, figures and .venv)
+clean: ## Remove results and caches (then `make` regenerates every notebook, figure and result)
 	rm -rf results .pytest_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 

@@ -1,8 +1,10 @@
-"""Which notebooks are out of date, and what each one reads.
+"""Which notebooks are out of date, and what each one reads: decided by content, not dates.
 
-The rules are the ones ``make`` would apply with file times, kept here so that every stale
-notebook runs in one process (and one warm kernel helper); on-demand notebooks are judged by
-the digest of their inputs instead, which also holds in a fresh clone.
+Every executed notebook records the digest of its inputs (:func:`input_digest`), and so do the
+results it writes (``results/<stem>.inputs``). A fresh clone, where every file carries the
+same date and ``results/`` holds only what the repository keeps, is therefore up to date, and
+``make`` runs nothing there. The rules live here, not in the Makefile, so that every stale
+notebook runs in one process (and one warm kernel helper).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from pathlib import Path
 
 from pooling.paths import DEFAULT_DATA, NOTEBOOKS_DIR, PACKAGE_DIR, ROOT, results_dir
 
-__all__ = ["NEEDS", "ON_DEMAND", "changed", "code_files", "declared_parameters",
-           "input_digest", "recorded_digest", "sources"]  # fmt: skip
+__all__ = ["KEPT", "NEEDS", "ON_DEMAND", "changed", "code_files", "declared_parameters",
+           "input_digest", "recorded_digest", "recorded_results", "results_record",
+           "sources"]  # fmt: skip
 
 
 def code_files() -> list[Path]:
@@ -52,21 +55,42 @@ def declared_parameters(source: Path) -> set[str]:
 #: Notebooks that read other notebooks' results; the rest depend on nothing but the data.
 NEEDS = {"04_model_comparison": ("01_no_pooling", "02_full_pooling", "03_hierarchical")}
 
+#: Results that a notebook writes and the repository keeps (the rest of ``results/`` is
+#: git-ignored): missing, they make the notebook out of date (``make clean && make``).
+KEPT = {"04_model_comparison": ("estimates.csv",)}
 
-def input_digest(source: Path) -> str:
+
+def input_digest(source: Path, parameters: dict | None = None) -> str:
     """SHA-256 of what an executed notebook depends on: its source, the shipped data, the
-    :func:`code_files` and the locked environment.
+    :func:`code_files`, the locked environment, and any overridden parameters.
 
-    Recorded in the executed notebook's metadata, it tells whether an on-demand notebook is
-    out of date by content, where modification times say nothing (a fresh clone).
+    Recorded in the executed notebook's metadata and beside its results, it tells whether
+    they are out of date by content, where modification times say nothing (a fresh clone).
     """
+    import json
+
     digest = hashlib.sha256()
     lock = ROOT / "requirements.lock"
     for path in [source, DEFAULT_DATA, lock, *code_files()]:
         if path.exists():
             name = path.relative_to(PACKAGE_DIR) if PACKAGE_DIR in path.parents else path.name
             digest.update(str(name).encode() + b"\0" + path.read_bytes())
+    if parameters:
+        digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
     return digest.hexdigest()
+
+
+def results_record(stem: str, results: Path | None = None) -> Path:
+    """The file beside a notebook's results that holds their :func:`input_digest`."""
+    return (results or results_dir()) / f"{stem}.inputs"
+
+
+def recorded_results(stem: str) -> str | None:
+    """The :func:`input_digest` a notebook's results were made from, if they record one."""
+    try:
+        return results_record(stem).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
 
 
 def recorded_digest(notebook: Path) -> str | None:
@@ -81,33 +105,39 @@ def recorded_digest(notebook: Path) -> str | None:
 
 
 def changed(candidates: list[Path]) -> list[Path]:
-    """The sources among ``candidates`` whose executed notebook or results are out of date.
+    """The sources among ``candidates`` to execute, in the order given.
 
     Pass every source: a notebook is only found out of date through one it reads if both
     are among ``candidates``.
 
-    A notebook is out of date when its ``.ipynb`` or ``results/<stem>.nc`` is missing or
-    older than its source, the shipped data, the :func:`code_files`, the installed environment
-    or the results it reads, or when a notebook it reads is itself out of date (the rules
-    ``make`` would apply; the Makefile leaves them to this function so that all stale notebooks
-    run in one warm :class:`~pooling.runner.kernels.KernelServer`). A notebook of
-    :data:`ON_DEMAND` is out of date when the :func:`input_digest` its ``.ipynb`` records is
-    not the current one.
+    A notebook is out of date when its ``.ipynb`` does not record the current
+    :func:`input_digest`, when results of it exist but were made from other inputs, when a
+    result the repository keeps (:data:`KEPT`) is missing, or when a notebook it reads
+    (:data:`NEEDS`) is out of date. A notebook that is up to date still runs when one that is
+    not reads its results and they are missing (git ignores them, so a fresh clone has none).
     """
-    stale_on_demand = [
-        source for source in candidates if source.stem in ON_DEMAND
-        and recorded_digest(source.with_suffix(".ipynb")) != input_digest(source)
-    ]  # fmt: skip
-    candidates = [source for source in candidates if source.stem not in ON_DEMAND]
-    common = [DEFAULT_DATA, *code_files(), ROOT / ".venv" / ".installed"]
-    newest_common = max((f.stat().st_mtime for f in common if f.exists()), default=0.0)
+    current = {source.stem: input_digest(source) for source in candidates}
+    by_stem = {source.stem: source for source in candidates}
+
+    def results_state(stem: str) -> str:
+        recorded = recorded_results(stem)
+        return "missing" if recorded is None else "current" if recorded == current[stem] else "old"
+
     stale: set[str] = set()
-    for source in sorted(candidates, key=lambda path: path.name):  # readers after what they read
-        outputs = [source.with_suffix(".ipynb"), results_dir() / f"{source.stem}.nc"]
-        needs = NEEDS.get(source.stem, ())
-        inputs = [source, *(results_dir() / f"{stem}.nc" for stem in needs)]
-        newest = max([newest_common, *(f.stat().st_mtime for f in inputs if f.exists())])
-        outdated = any(not f.exists() or f.stat().st_mtime < newest for f in outputs)
-        if outdated or stale.intersection(needs):
-            stale.add(source.stem)
-    return [source for source in candidates if source.stem in stale] + stale_on_demand
+    for stem in sorted(by_stem):  # readers (04) after what they read (01-03)
+        source = by_stem[stem]
+        kept = [results_dir() / name for name in KEPT.get(stem, ())]
+        if (
+            recorded_digest(source.with_suffix(".ipynb")) != current[stem]
+            or results_state(stem) == "old"
+            or not all(path.exists() for path in kept)
+            or stale.intersection(NEEDS.get(stem, ()))
+        ):
+            stale.add(stem)
+    for stem in sorted(stale):
+        stale.update(
+            need
+            for need in NEEDS.get(stem, ())
+            if need in by_stem and results_state(need) != "current"
+        )
+    return [source for source in candidates if source.stem in stale]
