@@ -101,7 +101,8 @@ test: $(INSTALLED) | dot chromium ## Run the whole test suite (package tests, nb
 
 # Benchmarks (never part of `make test`): BENCH=collection, samplers or scale for just one;
 # BENCH=groups the whole collection at the default settings on 17,593 real and 2e4 and 1e6
-# synthetic groups (~20 minutes); BENCH=folded_terms the folded likelihood's two forms;
+# synthetic groups (~10 minutes); BENCH=folded_terms the folded likelihood's two forms;
+# BENCH=mass_matrix notebook 3's fits with a diagonal or a low-rank mass matrix (~8 minutes);
 # BENCH=coordinates the hierarchical fit's coordinates across data (~10 minutes);
 # BENCH=calibration notebook 05 at 1000 replicates (~4 minutes with its warm-up);
 # BENCH=portability the hierarchical fit on CPU models emulated by qemu (~5 minutes);
