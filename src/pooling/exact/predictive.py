@@ -1,15 +1,7 @@
 """The grid posterior's predictions: a new record, and a group's record given the others.
 
-The hierarchical model's predictive density of a record averages the beta-binomial over the
-grid posterior [2]_; given the other groups, it reweights that grid
-(:mod:`pooling.exact.holdout` turns these into the leave-one-group-out yardstick [1]_).
-
-References
-----------
-.. [1] Vehtari, A., Gelman, A. and Gabry, J. (2017). Practical Bayesian model evaluation
-   using leave-one-out cross-validation and WAIC. *Statistics and Computing* 27, 1413-1432.
-.. [2] Gelman, A., Carlin, J. B., Stern, H. S., Dunson, D. B., Vehtari, A. and Rubin, D. B.
-   (2013). *Bayesian Data Analysis*, 3rd ed., chapter 5. CRC Press.
+Each averages the beta-binomial over the grid posterior, as in BDA3's chapter 5;
+:mod:`pooling.exact.holdout` turns the second into the leave-one-group-out yardstick.
 """
 
 from __future__ import annotations
