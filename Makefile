@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 ON_DEMAND := notebooks/05_calibration.py
 SOURCES := $(filter-out $(ON_DEMAND),$(sort $(wildcard notebooks/[0-9][0-9]_*.py)))
 # Notebooks executed at the same time (independent ones run in parallel, each in a kernel
-# forked from one warm process: see src/pooling/build/kernels.py).
+# forked from one warm process: see src/pooling/runner/kernels.py).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Your own data: make DATA=path.csv GROUP=name TRIALS=name SUCCESSES=name OUT=directory
@@ -35,9 +35,10 @@ else
 all: notebooks
 endif
 
-# Which notebooks are out of date (source, data, analysis code, environment, or the results a
-# notebook reads newer than its .ipynb or results/<stem>.nc) is decided by `python -m pooling
-# notebooks --changed`, so that all of them run in one process: with nothing changed, nothing.
+# Which notebooks are out of date is decided by content (the digest of the source, data,
+# analysis code and lock that each .ipynb and its results record) by `python -m pooling
+# notebooks --changed`, so that all of them run in one process: with nothing changed (a fresh
+# clone), nothing. `make clean && make` regenerates everything.
 notebooks: $(INSTALLED) | dot ## Same as `make`
 	@$(PY) -m pooling notebooks --changed --jobs $(JOBS) $(SOURCES)
 	@$(PY) -m pooling stale $(ON_DEMAND)
@@ -45,14 +46,14 @@ notebooks: $(INSTALLED) | dot ## Same as `make`
 calibration: $(INSTALLED) | dot ## Simulation-based calibration of the three models (notebook 05, ~3 min)
 	$(PY) -m pooling notebooks $(ON_DEMAND)
 
-$(INSTALLED): requirements.lock pyproject.toml src/pooling/portable.py src/pooling/build/kernelspec.py
+$(INSTALLED): requirements.lock pyproject.toml src/pooling/portable.py src/pooling/runner/kernelspec.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed: set PYTHON=/path/to/python3.11"' \
 		|| { echo "make: Python 3.11 is needed (found $$($(PYTHON) --version)); run 'make PYTHON=/path/to/python3.11'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
-	$(PY) -c 'from pooling.build.kernelspec import install_kernel; install_kernel()'
+	$(PY) -c 'from pooling.runner.kernelspec import install_kernel; install_kernel()'
 	touch $@
 
 own-data: $(INSTALLED) | dot ## With DATA=... OUT=...: run every notebook on your CSV into OUT
@@ -100,7 +101,8 @@ test: $(INSTALLED) | dot chromium ## Run the whole test suite (package tests, nb
 
 # Benchmarks (never part of `make test`): BENCH=collection, samplers or scale for just one;
 # BENCH=groups the whole collection at the default settings on 17,593 real and 2e4 and 1e6
-# synthetic groups (~20 minutes); BENCH=folded_terms the folded likelihood's two forms;
+# synthetic groups (~10 minutes); BENCH=folded_terms the folded likelihood's two forms;
+# BENCH=mass_matrix notebook 3's fits with a diagonal or a low-rank mass matrix (~8 minutes);
 # BENCH=coordinates the hierarchical fit's coordinates across data (~10 minutes);
 # BENCH=calibration notebook 05 at 1000 replicates (~4 minutes with its warm-up);
 # BENCH=portability the hierarchical fit on CPU models emulated by qemu (~5 minutes);
@@ -113,12 +115,12 @@ bench: $(INSTALLED) | dot $(if $(filter portability,$(BENCH)),qemu) ## Run the b
 lint: $(INSTALLED) ## Run the pre-commit hooks on every file (ruff, notebook checks)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
-clean: ## Remove generated results and caches (keeps notebooks, figures and .venv)
+clean: ## Remove results and caches (then `make` regenerates every notebook, figure and result)
 	rm -rf results .pytest_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
-clean-cache: ## Remove the compiled nutpie models kept between runs (src/pooling/build/compile_cache.py)
-	rm -rf "$$($(PY) -c 'from pooling.build.compile_cache import cache_dir; print(cache_dir())')"
+clean-cache: ## Remove the compiled nutpie models kept between runs (src/pooling/runner/compile_cache.py)
+	rm -rf "$$($(PY) -c 'from pooling.runner.compile_cache import cache_dir; print(cache_dir())')"
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'

@@ -4,9 +4,9 @@ Notebooks under test must never write into the repository: before any kernel sta
 figure and result directories are redirected into a temporary directory (kernels inherit
 this process's environment). At the end the session fails if any tracked output changed.
 
-Kernels started for the tests (nbval's, fresh ones) compile their models through the build
-tool's disk cache, as ``make``'s do: an IPython start-up file in a scratch IPython directory
-switches it on. The plain way is tested on its own (tests/build/test_schedule.py), and the
+Kernels started for the tests (nbval's, fresh ones) compile their models through the
+runner's disk cache, as ``make``'s do: an IPython start-up file in a scratch IPython directory
+switches it on. The plain way is tested on its own (tests/runner/test_schedule.py), and the
 JupyterLab test starts its kernels without it, as a reader's.
 """
 
@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 
 from pooling import portable
-from pooling.build.speedups import IPYTHON_STARTUP
 from pooling.paths import FIGURES_ENV, RESULTS_ENV, ROOT
+from pooling.runner.speedups import IPYTHON_STARTUP
 
 _GUARDED = ("figures", "results", "notebooks", "data")
 # nbval would re-run the calibration notebook's 1000 replicates per model; the tests run a

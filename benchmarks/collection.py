@@ -9,11 +9,11 @@ written: PyMC's built-in NUTS, 5000 + 5000 draws x 4 chains) executed with
 
 Both sides run with warm compile caches, as the comparison is defined: one untimed run of
 each comes first (PyTensor's C cache for B; PyTensor's Numba cache and the compiled nutpie
-models of :mod:`pooling.build.compile_cache` for A). A and B then alternate, so that drift in the
+models of :mod:`pooling.runner.compile_cache` for A). A and B then alternate, so that drift in the
 machine's speed affects both alike; the medians and their ratio are printed and written to
 RESULTS.md. Also timed, once each: the collection with an empty nutpie model cache (a first
 run on a machine), the collection the plain way (``POOLING_PLAIN=1``: what ``make`` falls back
-to when the speed machinery of :mod:`pooling.build.speedups` cannot install itself), and
+to when the speed machinery of :mod:`pooling.runner.speedups` cannot install itself), and
 ``make`` with nothing changed.
 
 Usage: ``python benchmarks/collection.py [--repeats 3] [--jobs N]``

@@ -6,7 +6,7 @@ Runs ``python -m pooling run`` with no ``-p`` flags (every check on) on the real
 Beta(8, 2)). Reports the wall time of the whole run, the peak memory of its processes (the
 sum of their proportional set sizes, sampled every 2 s, so pages that the forked kernels
 share count once) and the size of what it wrote. Writes the ``groups`` section of
-RESULTS.md. Not part of the default ``make bench`` (about 20 minutes in all):
+RESULTS.md. Not part of the default ``make bench`` (about 10 minutes in all):
 ``make bench BENCH=groups``.
 """
 

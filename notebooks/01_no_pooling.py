@@ -74,7 +74,6 @@ session.setup()
 # a one-line message if anything is wrong.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 groups = load_groups(DATA or DEFAULT_DATA, group=GROUP, trials=TRIALS, successes=SUCCESSES)
 labels = groups.attrs["labels"]
 groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
@@ -178,7 +177,6 @@ convergence.round(3)
 # These are the exact values:
 
 # %%
-# NBVAL_CHECK_OUTPUT
 no_pooling_exact = exact.no_pooling(fitted)
 no_pooling_exact.round(4)
 
@@ -254,4 +252,4 @@ lovo.round(3)
 
 # %%
 # %load_ext watermark
-# %watermark -v -m -p pymc,pytensor,arviz,nutpie,numpy,pandas,scipy,matplotlib
+# %watermark -v -p pymc,pytensor,arviz,nutpie,numpy,pandas,scipy,matplotlib

@@ -64,7 +64,6 @@ session.setup()
 # The same validated file as in the first notebook.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 groups = load_groups(DATA or DEFAULT_DATA, group=GROUP, trials=TRIALS, successes=SUCCESSES)
 labels = groups.attrs["labels"]
 groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
@@ -155,7 +154,6 @@ convergence.round(3)
 # 4 quantile MCSEs of the exact ones.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 full_pooling_exact = exact.full_pooling(groups)
 full_pooling_exact.round(4)
 
@@ -213,4 +211,4 @@ lovo.round(3)
 
 # %%
 # %load_ext watermark
-# %watermark -v -m -p pymc,pytensor,arviz,nutpie,numpy,pandas,scipy,matplotlib
+# %watermark -v -p pymc,pytensor,arviz,nutpie,numpy,pandas,scipy,matplotlib

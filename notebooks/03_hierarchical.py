@@ -82,7 +82,6 @@ rng = np.random.default_rng(SEED)
 # ## The data
 
 # %%
-# NBVAL_CHECK_OUTPUT
 groups = load_groups(DATA or DEFAULT_DATA, group=GROUP, trials=TRIALS, successes=SUCCESSES)
 labels = groups.attrs["labels"]
 groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
@@ -364,7 +363,6 @@ pd.concat(both, axis=1).round(3)
 # $\mathrm{Beta}(\alpha, \beta)$. The exact values:
 
 # %%
-# NBVAL_CHECK_OUTPUT
 shown = selection.select_groups(fitted)  # every group, or the 12 of the plots when there are more
 hierarchical_exact = hier_exact.summary(fitted.index[shown])
 print(f"exact mode of mu: {hier_exact.mu_mode:.4f}")
@@ -541,4 +539,4 @@ lovo.round(3)
 
 # %%
 # %load_ext watermark
-# %watermark -v -m -p pymc,pytensor,arviz,nutpie,numpy,pandas,scipy,matplotlib
+# %watermark -v -p pymc,pytensor,arviz,nutpie,numpy,pandas,scipy,matplotlib

@@ -63,7 +63,6 @@ rng = np.random.default_rng(SEED)
 warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
 
 # %%
-# NBVAL_CHECK_OUTPUT
 groups = load_groups(DATA or DEFAULT_DATA, group=GROUP, trials=TRIALS, successes=SUCCESSES)
 labels = groups.attrs["labels"]
 trials, successes = groups["trials"].to_numpy(), groups["successes"].to_numpy()
@@ -213,7 +212,6 @@ lovo = {name: load_table(f"{stem}_refits") for name, stem in MODELS.items()}
 # for the conjugate models, a grid average for the hierarchical one).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 lovo_exact = exact.leave_one_group_out(groups, only=shown, sigma=PRIOR_SCALE)
 lovo_exact = lovo_exact.rename(columns=lambda c: c.replace("_", " "))
 lovo_exact.round(3)
@@ -421,4 +419,4 @@ saved = save_idata(summary, STEM)
 
 # %%
 # %load_ext watermark
-# %watermark -v -m -p pymc,pytensor,arviz,nutpie,numpy,pandas,scipy,matplotlib
+# %watermark -v -p pymc,pytensor,arviz,nutpie,numpy,pandas,scipy,matplotlib

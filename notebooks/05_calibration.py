@@ -78,7 +78,6 @@ JEFFREYS = (0.5, 0.5)  # the Beta prior of notebooks 1 and 2
 # Only the number of trials per group is taken from the data; the successes are simulated.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 groups = load_groups(DATA or DEFAULT_DATA, group=GROUP, trials=TRIALS, successes=SUCCESSES)
 labels = groups.attrs["labels"]
 trials = groups["trials"].to_numpy()
@@ -382,4 +381,4 @@ saved = save_idata(table.rename_axis(columns="quantity").stack().rename("rank").
 
 # %%
 # %load_ext watermark
-# %watermark -v -m -p pymc,pytensor,arviz,nutpie,numpy,pandas,scipy,matplotlib
+# %watermark -v -p pymc,pytensor,arviz,nutpie,numpy,pandas,scipy,matplotlib

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from pooling import calibration
-from pooling.build.execute import execute
 from pooling.checks import CheckFailed
 from pooling.paths import NOTEBOOKS_DIR
+from pooling.runner.execute import execute
 
 TRIALS = np.array([5, 30, 9])
 

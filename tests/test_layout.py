@@ -1,6 +1,6 @@
-"""The tree shows the architecture: the analysis library apart from the build tool.
+"""The tree shows the architecture: the analysis library apart from the runner.
 
-No module that a notebook can import reaches the build tool or another library's internals,
+No module that a notebook can import reaches the runner or another library's internals,
 directly or through the modules it imports, and every module declares its public surface.
 """
 
@@ -14,9 +14,9 @@ import pytest
 
 from pooling.paths import PACKAGE_DIR, ROOT
 
-BUILD = PACKAGE_DIR / "build"
+RUNNER = PACKAGE_DIR / "runner"
 ANALYSIS = sorted(
-    p for p in PACKAGE_DIR.rglob("*.py") if BUILD not in p.parents and p.name != "__main__.py"
+    p for p in PACKAGE_DIR.rglob("*.py") if RUNNER not in p.parents and p.name != "__main__.py"
 )
 
 
@@ -37,16 +37,16 @@ def imported_names(path):
 
 
 @pytest.mark.parametrize("path", ANALYSIS, ids=lambda p: str(p.relative_to(PACKAGE_DIR)))
-def test_analysis_modules_use_no_build_tool_and_no_private_api(path):
+def test_analysis_modules_use_no_runner_and_no_private_api(path):
     for name in imported_names(path):
-        assert not name.startswith("pooling.build"), name
+        assert not name.startswith("pooling.runner"), name
         assert not any(part.startswith("_") and part != "__future__" for part in name.split("."))
         assert not name.startswith(("numba.core", "jupyter_client", "nbclient", "papermill")), name
 
 
 def test_importing_the_analysis_patches_nothing():
     # In a fresh interpreter: Numba's cache classes and callbacks are as Numba and PyTensor
-    # (which adds a cache locator of its own) made them, and no build module was pulled in,
+    # (which adds a cache locator of its own) made them, and no runner module was pulled in,
     # after importing every analysis module.
     names = [module_name(p) for p in ANALYSIS]
     script = f"""
@@ -58,8 +58,8 @@ for name in {names!r}:
     __import__(name)
 after = (list(caching.CacheImpl._locator_classes), ccallback.CFunc.enable_caching)
 assert before == after, "an analysis module patched Numba"
-build = sorted(m for m in sys.modules if m.startswith("pooling.build"))
-assert not build, build
+runner = sorted(m for m in sys.modules if m.startswith("pooling.runner"))
+assert not runner, runner
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -77,8 +77,8 @@ def test_every_module_declares_its_public_surface(path):
         if isinstance(node, ast.Assign)
         and any(getattr(t, "id", "") == "__all__" for t in node.targets)
     ]  # fmt: skip
-    if path.name == "__init__.py" and path.parent == BUILD:
-        return  # the build tool's package only documents its modules
+    if path.name == "__init__.py" and path.parent == RUNNER:
+        return  # the runner's package only documents its modules
     assert declared, f"{path.relative_to(PACKAGE_DIR)} has no __all__"
     names = ast.literal_eval(declared[0].value)
     defined = {
@@ -109,3 +109,34 @@ def test_tests_mirror_the_modules():
         if not expected.exists():
             missing.append(f"{relative} has no {expected.relative_to(ROOT)}")
     assert not missing, missing
+
+
+def test_the_package_imports_form_floors_without_circles():
+    # Every import of one pooling module by another, at the top or inside a function: a
+    # circle (a imports b, b imports a, directly or further round) has no floor to stand on.
+    modules = {module_name(p): p for p in PACKAGE_DIR.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        graph[name] = {
+            target for target in imported_names(path) if target in modules and target != name
+        }
+    path, done = [], set()
+
+    def visit(name):
+        if name in path:
+            circle = path[path.index(name) :] + [name]
+            raise AssertionError(f"import circle: {' -> '.join(circle)}")
+        if name in done:
+            return
+        path.append(name)
+        for target in sorted(graph[name]):
+            # A package's __init__ gathers its modules; a module of it importing a sibling
+            # reaches the sibling, not the package, so only edges out of __init__ go down.
+            if name.startswith(target + "."):
+                continue
+            visit(target)
+        path.pop()
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name)

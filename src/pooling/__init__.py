@@ -1,8 +1,8 @@
 """The pooling notebook collection: the analysis library that the notebooks import.
 
 No-pooling, full-pooling and hierarchical models of success counts in groups, each fit
-checked against its exact posterior. The build tool that executes the notebooks lives apart,
-in :mod:`pooling.build`, and no module here imports it.
+checked against its exact posterior. The runner that executes the notebooks lives apart,
+in :mod:`pooling.runner`, and no module here imports it.
 
 Modules
 -------

@@ -1,7 +1,7 @@
-"""``python -m pooling``: the build tool's command line (:mod:`pooling.build.cli`)."""
+"""``python -m pooling``: the runner's command line (:mod:`pooling.runner.cli`)."""
 
 import sys
 
-from pooling.build.cli import main
+from pooling.runner.cli import main
 
 sys.exit(main())

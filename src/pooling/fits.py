@@ -34,8 +34,8 @@ _compiler: Callable | None = None
 def use_compiler(compile_model: Callable | None) -> None:
     """Compile every model of :class:`CompiledSampler` with ``compile_model`` from now on.
 
-    This is the one place where the build tool plugs in its disk cache of compiled models
-    (``pooling.build.speedups``); a notebook never calls it.
+    This is the one place where the runner plugs in its disk cache of compiled models
+    (``pooling.runner.speedups``); a notebook never calls it.
 
     Parameters
     ----------

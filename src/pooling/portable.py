@@ -16,7 +16,7 @@ Measured on this project's 2-core machine, the whole collection runs as fast as 
 median 28.0 s against 27.9 s, alternating runs).
 
 Every kernel the collection starts gets them (``make``, the tests, and JupyterLab through the
-kernel that ``make venv`` installs: :mod:`pooling.build.kernelspec`); a kernel without them
+kernel that ``make venv`` installs: :mod:`pooling.runner.kernelspec`); a kernel without them
 says so in one line (:func:`pooling.session.setup`). Out of reach: other architectures (ARM),
 another C library, or another build of NumPy, SciPy or their BLAS.
 """

@@ -3,7 +3,7 @@
 A cell that loops for minutes (the calibration's replicates) calls :func:`report` as it goes.
 When the notebook runs under ``make``, the runner names a file in the environment variable
 :data:`PROGRESS_ENV` and shows what is written there beside the notebook's cell count
-(``pooling.build.board``); in JupyterLab, or in any kernel without the variable, a report
+(``pooling.runner.board``); in JupyterLab, or in any kernel without the variable, a report
 does nothing. Nothing is printed, so nothing reaches the notebook's outputs.
 """
 

@@ -10,8 +10,8 @@ import json
 import nbformat
 import pytest
 
-from pooling.build import lint
 from pooling.paths import NOTEBOOKS_DIR, ROOT
+from pooling.runner import lint
 
 SOURCES = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py"))
 

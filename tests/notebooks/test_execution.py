@@ -18,10 +18,10 @@ import xarray as xr
 from scipy import special, stats
 
 from pooling import exact
-from pooling.build.execute import execute
-from pooling.build.staleness import NEEDS, sources
 from pooling.data import load_groups
 from pooling.paths import NOTEBOOKS_DIR
+from pooling.runner.execute import execute
+from pooling.runner.staleness import NEEDS, sources
 
 SOURCES = sources()  # the collection; 05 (calibration) is tested in test_calibration.py
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-from pooling.build.execute import execute
-from pooling.build.staleness import ON_DEMAND, sources
 from pooling.paths import ROOT, figures_dir
+from pooling.runner.execute import execute
+from pooling.runner.staleness import ON_DEMAND, sources
 
 # The calibration notebook's figures come from 1000 replicates, which the tests do not rerun
 # (tests/test_calibration.py runs a reduced version).

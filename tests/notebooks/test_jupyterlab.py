@@ -93,7 +93,7 @@ def lab(tmp_path_factory):
     }
     for name in ("NUMBA_CPU_NAME", "GLIBC_TUNABLES", "PYTENSOR_FLAGS"):
         env.pop(name, None)  # the kernel must get them from its kernel spec, as for a reader
-    env.pop("IPYTHONDIR", None)  # and no build machinery: a reader's kernel, the plain way
+    env.pop("IPYTHONDIR", None)  # and no runner machinery: a reader's kernel, the plain way
     log = (scratch / "server.log").open("w")
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",

@@ -7,7 +7,7 @@ import json
 import jupytext
 import nbformat
 
-from pooling.build import lint
+from pooling.runner import lint
 
 
 def executed(tmp_path, cells):
@@ -38,6 +38,12 @@ def test_out_of_order_errors_stderr_and_a_missing_watermark_are_each_reported(tm
     problems = " ".join(lint.execution_problems(path))
     for words in ("top to bottom", "error outputs", "stderr", "watermark"):
         assert words in problems
+
+
+def test_an_nbval_marker_in_the_code_is_reported(tmp_path):
+    marked = code("# NBVAL_CHECK_OUTPUT\nx = 1", 1)
+    problems = lint.execution_problems(executed(tmp_path, [marked, watermark(2)]))
+    assert problems and "cell tags" in problems[0]
 
 
 def test_a_source_edited_after_the_run_is_out_of_sync(tmp_path):

@@ -1,8 +1,8 @@
-"""The build tool: what ``make`` runs and no notebook imports.
+"""The runner: what ``make`` runs and no notebook imports.
 
 It executes the notebooks, decides what is out of date, and makes the collection fast. The
 speed machinery leans on other libraries' internals, so it is switched on in one place,
-:mod:`~pooling.build.speedups`, and the plain way takes over when it no longer fits.
+:mod:`~pooling.runner.speedups`, and the plain way takes over when it no longer fits.
 
 Modules
 -------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pooling import portable
-from pooling.build.execute import execute
+from pooling.runner.execute import execute
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["fresh kernel", "forked kernel"])
@@ -16,7 +16,7 @@ def test_notebook_kernels_get_the_settings(tmp_path, monkeypatch, warm):
     names = sorted(portable.ENV)
     source.write_text(f"# %%\nimport os\nprint({{k: os.environ.get(k) for k in {names!r}}})\n")
     if warm:
-        from pooling.build.kernels import KernelServer
+        from pooling.runner.kernels import KernelServer
 
         with KernelServer(warm=False) as server:
             nb = execute(source, tmp_path / "probe.ipynb", server=server)

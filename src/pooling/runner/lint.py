@@ -12,10 +12,12 @@ from pathlib import Path
 
 from pooling.paths import NOTEBOOKS_DIR
 
-__all__ = ["WATERMARK", "check_notebooks", "execution_problems", "pair_problems"]
+__all__ = ["TEST_MARKER", "WATERMARK", "check_notebooks", "execution_problems", "pair_problems"]
 
 #: What the last code cell of every notebook must run.
 WATERMARK = "%watermark"
+#: How nbval's markers start; in a reader's code they belong in cell tags instead.
+TEST_MARKER = "# NBVAL_"
 
 
 def _code_cells(nb: dict) -> list[dict]:
@@ -66,8 +68,9 @@ def execution_problems(executed: Path) -> list[str]:
     -------
     list of str
         Empty when every code cell ran once, top to bottom from 1, with no error or stderr
-        output and no memory address in a plain-text output, and the last code cell is a
-        watermark that produced output.
+        output and no memory address in a plain-text output, no test marker in the code
+        (:data:`TEST_MARKER`: nbval reads cell tags, which the rendered notebook does not
+        show), and the last code cell is a watermark that produced output.
     """
     nb = json.loads(executed.read_text(encoding="utf-8"))
     code = _code_cells(nb)
@@ -83,6 +86,8 @@ def execution_problems(executed: Path) -> list[str]:
     plain = json.dumps([o.get("data", {}).get("text/plain", "") for o in outputs])
     if " at 0x" in plain:
         problems.append(f"{executed.name}: memory addresses in outputs")
+    if any(TEST_MARKER in _text(c) for c in code):
+        problems.append(f"{executed.name}: nbval markers in the code; use cell tags instead")
     if not code or WATERMARK not in _text(code[-1]) or not code[-1].get("outputs"):
         problems.append(f"{executed.name}: does not end with an executed {WATERMARK} cell")
     return problems

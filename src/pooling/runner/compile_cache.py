@@ -24,8 +24,8 @@ default ``~/.cache/pooling/numba`` (beside PyTensor's own compile cache, outside
 repository); deleting it is always safe.
 
 The models' digamma comes from :mod:`pooling.digamma` (a SciPy call could not be cached).
-This module reaches into Numba's, PyTensor's and nutpie's internals, so only the build tool
-imports it, through :mod:`pooling.build.speedups`, which falls back to nutpie's own compile
+This module reaches into Numba's, PyTensor's and nutpie's internals, so only the runner
+imports it, through :mod:`pooling.runner.speedups`, which falls back to nutpie's own compile
 when :func:`check` finds those internals changed.
 """
 
@@ -47,7 +47,7 @@ from numba.core.extending import _Intrinsic
 import pooling.digamma  # noqa: F401  (makes the models' digamma cacheable)
 
 __all__ = ["CACHE_ENV", "Uncacheable", "cache_dir", "cache_hits", "check", "compile_pymc_model",
-           "fingerprint"]  # fmt: skip
+           "fingerprint", "use_in_this_process"]  # fmt: skip
 
 #: Environment variable that moves the cache.
 CACHE_ENV = "POOLING_CACHE_DIR"
@@ -266,6 +266,26 @@ def check() -> None:
             raise AttributeError(f"{owner.__module__}.{owner.__qualname__}.{name} is gone")
     if _KeyLocator not in caching.CacheImpl._locator_classes:
         raise AttributeError("numba's cache no longer takes this module's cache locator")
+
+
+def use_in_this_process() -> bool:
+    """Compile this process's models through the disk cache, if it fits the libraries.
+
+    The warm kernels' helper calls this before it forks, so every kernel inherits it.
+
+    Returns
+    -------
+    bool
+        Whether the cache is on (:func:`check` passed).
+    """
+    from pooling import fits
+
+    try:
+        check()
+    except Exception:  # any failure means: do without
+        return False
+    fits.use_compiler(compile_pymc_model)
+    return True
 
 
 def cache_hits(compiled) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from pooling import portable
-from pooling.build.kernelspec import install_kernel
+from pooling.runner.kernelspec import install_kernel
 
 
 def test_installed_kernel_carries_the_settings(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pooling.build import compile_cache, kernels, speedups
+from pooling.runner import compile_cache, kernels, speedups
 
 
 def test_the_machinery_fits_the_locked_libraries(monkeypatch):

@@ -4,7 +4,8 @@
 ``notebooks/NN_topic.ipynb`` with every output, the form GitHub renders. Execution goes
 through papermill, so any parameter of the ``parameters`` cell can be overridden. The
 executed notebook is stripped of run-specific metadata (timestamps, durations), records the
-digest of its inputs (:func:`pooling.build.staleness.input_digest`) and is written atomically.
+digest of its inputs (:func:`pooling.runner.staleness.input_digest`), as its results do when it
+runs in place, and is written atomically.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import os
 from pathlib import Path
 
 from pooling import portable
-from pooling.build.staleness import input_digest
 from pooling.files import atomic_path
 from pooling.paths import FIGURES_ENV, NOTEBOOKS_DIR, RESULTS_ENV
+from pooling.runner.staleness import input_digest, results_record
 
 __all__ = ["execute", "normalise", "partial_path"]
 
@@ -64,9 +65,9 @@ def execute(
     figures, results : str or pathlib.Path, optional
         Directories for figures and results; default to the repository's (or to the
         ``POOLING_FIGURES_DIR`` / ``POOLING_RESULTS_DIR`` environment variables).
-    server : pooling.build.kernels.KernelServer, optional
+    server : pooling.runner.kernels.KernelServer, optional
         Fork the kernel from this warm server instead of starting a fresh Python.
-    board : pooling.build.board.Board, optional
+    board : pooling.runner.board.Board, optional
         Show the notebook's progress there as it runs.
 
     Returns
@@ -120,9 +121,15 @@ def execute(
         raise
     partial.unlink(missing_ok=True)
     normalise(nb)
-    nb.metadata["pooling"] = {"inputs": input_digest(source)}
+    digest = input_digest(source, parameters)
+    nb.metadata["pooling"] = {"inputs": digest}
     with atomic_path(output) as tmp:
         jupytext.write(nb, tmp, fmt="ipynb")
+    if output == source.with_suffix(".ipynb"):  # in place: the results are the collection's
+        record = results_record(source.stem, Path(results).resolve() if results else None)
+        if record.parent.is_dir():
+            with atomic_path(record) as tmp:
+                tmp.write_text(digest + "\n", encoding="utf-8")
     return nb
 
 

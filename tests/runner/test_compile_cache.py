@@ -8,13 +8,13 @@ import textwrap
 import numpy as np
 import pytest
 
-from pooling.build import compile_cache
+from pooling.runner import compile_cache
 
 SCRIPT = textwrap.dedent(
     """
     import json, sys
     import numpy as np, nutpie, pymc as pm
-    from pooling.build.compile_cache import cache_hits, compile_pymc_model
+    from pooling.runner.compile_cache import cache_hits, compile_pymc_model
 
     trials = np.array([5, 9, 304, 9]) * int(sys.argv[1])
     with pm.Model() as model:

@@ -14,8 +14,8 @@ import signal
 import tempfile
 from pathlib import Path
 
-from pooling.build.schedule import run_all, warm_kernels
-from pooling.build.staleness import declared_parameters, sources
+from pooling.runner.schedule import run_all, warm_kernels
+from pooling.runner.staleness import declared_parameters, sources
 
 __all__ = ["ParameterError", "parse_value", "publish",
            "run_collection", "sigterm_as_interrupt"]  # fmt: skip

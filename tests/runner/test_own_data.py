@@ -16,8 +16,8 @@ import pytest
 import xarray as xr
 from PIL import Image
 
-from pooling.build import lint
 from pooling.paths import ROOT
+from pooling.runner import lint
 
 
 def pooling_run(*args, **kwargs):

@@ -10,8 +10,8 @@ import time
 import nbformat
 import pytest
 
-from pooling.build import board as boards
-from pooling.build.execute import execute
+from pooling.runner import board as boards
+from pooling.runner.execute import execute
 
 SOURCE = """# %% [markdown]
 # # A long notebook

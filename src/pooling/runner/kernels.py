@@ -5,8 +5,8 @@ pandas and matplotlib (about 8 s on a 2-core machine) and lets Numba type its in
 the first model it compiles (another 4-5 s), before the notebook's own work begins. For a
 collection of four short notebooks that is most of the time.
 
-A :class:`KernelServer` starts one helper process (``python -m pooling.build.kernels``) that
-imports those libraries once, switches the compile cache on (:mod:`pooling.build.speedups`)
+A :class:`KernelServer` starts one helper process (``python -m pooling.runner.kernels``) that
+imports those libraries once, switches the compile cache on (:mod:`pooling.runner.speedups`)
 and compiles a throw-away model to warm Numba, then forks a kernel for every notebook. Each
 notebook still runs top to bottom in a process of its own, with its own environment and
 working directory, and the outputs are the same bytes as from a freshly started kernel (a
@@ -126,7 +126,7 @@ class KernelServer:
         env = {**os.environ, **portable.ENV, "PYTHONHASHSEED": "0"}
         env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "pooling.build.kernels", *(["--warm"] if warm else [])],
+            [sys.executable, "-m", "pooling.runner.kernels", *(["--warm"] if warm else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
             start_new_session=True,  # Ctrl-C reaches the helper through us, not directly
         )  # fmt: skip
@@ -214,14 +214,14 @@ class _WarmKernelManager(KernelManager):
 def _warm_up() -> None:
     """Compile a small model of the collection's kind, then forget it.
 
-    With the compiled code already in :mod:`pooling.build.compile_cache` this takes a second
+    With the compiled code already in :mod:`pooling.runner.compile_cache` this takes a second
     and readies PyTensor's and Numba's machinery; without it (a first run), it also spares
     every kernel Numba's first-time typing (about 5 s each).
     """
     import numpy as np
     import pymc as pm
 
-    from pooling.build.compile_cache import compile_pymc_model
+    from pooling.runner.compile_cache import compile_pymc_model
 
     with pm.Model() as model:
         trials = pm.Data("trials", np.array([3, 4]))
@@ -237,15 +237,13 @@ def _serve(warm: bool) -> None:
     """Read fork requests (one JSON object per line) and answer each with the kernel's pid."""
     import importlib
 
-    from pooling.build import speedups
+    from pooling.runner import compile_cache
 
     for name in PRELOAD:
         importlib.import_module(name)
     # Every forked kernel compiles through the disk cache, if it fits (else the owner, whose
     # own check fails too, closes this helper and runs the plain way).
-    cached = bool(speedups.install())
-    if cached:
-        speedups.use_in_this_process()
+    cached = compile_cache.use_in_this_process()
     if warm and cached:
         _warm_up()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped as they exit

@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from pooling.build.own_data import ParameterError, publish, sigterm_as_interrupt
 from pooling.paths import NOTEBOOKS_DIR
+from pooling.runner.own_data import ParameterError, publish, sigterm_as_interrupt
 
 __all__ = ["SETTINGS", "defaults", "run_estimates"]
 

@@ -6,12 +6,12 @@ import os
 import subprocess
 import sys
 
-from pooling.build.staleness import ON_DEMAND
 from pooling.paths import NOTEBOOKS_DIR
+from pooling.runner.staleness import ON_DEMAND
 
 
 def test_report_stale_says_so_in_one_line_and_runs_nothing(tmp_path, capsys):
-    from pooling.build.cli import main
+    from pooling.runner.cli import main
 
     (stem,) = ON_DEMAND
     source = tmp_path / f"{stem}.py"
@@ -31,7 +31,7 @@ def _python(args, tmp_path, name, env=None):
 
 
 def test_arviz_refactor_notice_is_silenced_for_the_runner_and_its_children(tmp_path):
-    from pooling.build.cli import QUIET_WARNINGS
+    from pooling.runner.cli import QUIET_WARNINGS
 
     plain = _python(["-c", "import arviz"], tmp_path, "plain")
     assert "ArviZ is undergoing a major refactor" in plain.stderr  # the notice is real
@@ -44,7 +44,7 @@ def test_arviz_refactor_notice_is_silenced_for_the_runner_and_its_children(tmp_p
 
 
 def test_other_warnings_still_show(tmp_path):
-    from pooling.build.cli import QUIET_WARNINGS
+    from pooling.runner.cli import QUIET_WARNINGS
 
     code = "import warnings; warnings.warn('mine', FutureWarning)"
     shown = _python(["-c", code], tmp_path, "other", {"PYTHONWARNINGS": QUIET_WARNINGS})

@@ -1,10 +1,10 @@
-"""The one switch for the build tool's speed machinery, with the plain way as the fallback.
+"""The one switch for the runner's speed machinery, with the plain way as the fallback.
 
 Two pieces make ``make`` fast, and both lean on other libraries' internals:
 
-- :mod:`pooling.build.compile_cache` keeps nutpie's compiled models on disk (Numba's and
+- :mod:`pooling.runner.compile_cache` keeps nutpie's compiled models on disk (Numba's and
   PyTensor's cache internals);
-- :mod:`pooling.build.kernels` forks each notebook's kernel from one warm process
+- :mod:`pooling.runner.kernels` forks each notebook's kernel from one warm process
   (jupyter_client's kernel start-up).
 
 :func:`install` checks that both still fit the installed libraries. If either does not (say
@@ -25,7 +25,6 @@ __all__ = [
     "Speedups",
     "install",
     "plain_requested",
-    "use_in_this_process",
 ]
 
 #: Set to 1 to take the plain way on purpose (e.g. to time it, or to rule the machinery out).
@@ -33,9 +32,9 @@ PLAIN_ENV = "POOLING_PLAIN"
 #: An IPython start-up file that gives a freshly started kernel the compile cache when it fits
 #: (the test suite's kernels use it).
 IPYTHON_STARTUP = """\
-from pooling.build import speedups
+from pooling.runner import compile_cache, speedups
 if speedups.install():
-    speedups.use_in_this_process()
+    compile_cache.use_in_this_process()
 """
 
 
@@ -78,21 +77,10 @@ def install() -> Speedups:
     if plain_requested():
         return Speedups(f"{PLAIN_ENV} is set")
     try:
-        from pooling.build import compile_cache, kernels
+        from pooling.runner import compile_cache, kernels
 
         compile_cache.check()
         kernels.check()
     except Exception as err:  # any failure means: do without
         return Speedups(f"the speed machinery does not fit the installed libraries ({err})")
     return Speedups()
-
-
-def use_in_this_process() -> None:
-    """Compile this process's models through the disk cache (in the warm kernels' helper).
-
-    Called before the helper forks, so every kernel inherits it.
-    """
-    from pooling import fits
-    from pooling.build.compile_cache import compile_pymc_model
-
-    fits.use_compiler(compile_pymc_model)

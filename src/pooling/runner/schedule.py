@@ -9,10 +9,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pooling.build import speedups
-from pooling.build.board import Board
-from pooling.build.execute import execute
-from pooling.build.staleness import NEEDS, declared_parameters
+from pooling.runner import speedups
+from pooling.runner.board import Board
+from pooling.runner.execute import execute
+from pooling.runner.staleness import NEEDS, declared_parameters
 
 __all__ = ["run_all", "warm_kernels"]
 
@@ -23,12 +23,12 @@ def warm_kernels():
 
     The helper spends several seconds importing; starting it before other set-up (checking a
     CSV, reading the notebooks' parameters) takes that off the run's critical path. When
-    :func:`pooling.build.speedups.install` finds the machinery unfit, one line says so and
+    :func:`pooling.runner.speedups.install` finds the machinery unfit, one line says so and
     None is yielded.
 
     Yields
     ------
-    pooling.build.kernels.KernelServer or None
+    pooling.runner.kernels.KernelServer or None
     """
     server = _kernel_server()
     speed = speedups.install()  # overlaps with the helper's imports
@@ -63,14 +63,14 @@ def run_all(
         Parameters; each notebook gets those its ``parameters`` cell declares.
     jobs : int, optional
         Notebooks executed at the same time.
-    server : pooling.build.kernels.KernelServer or None, optional
+    server : pooling.runner.kernels.KernelServer or None, optional
         From :func:`warm_kernels`, when the caller started it early; None: the plain way.
         By default this function starts its own.
 
     Notes
     -----
     Kernels are forked from a warm helper and compile through the disk cache when
-    :func:`pooling.build.speedups.install` allows; otherwise the notebooks run one at a time,
+    :func:`pooling.runner.speedups.install` allows; otherwise the notebooks run one at a time,
     each in a freshly started kernel with nutpie's own compile, and one line says so. The
     draws are the same.
 
@@ -135,11 +135,11 @@ def run_all(
 
 
 def _kernel_server():
-    """A started :class:`~pooling.build.kernels.KernelServer`, or None if none can start."""
+    """A started :class:`~pooling.runner.kernels.KernelServer`, or None if none can start."""
     if speedups.plain_requested():
         return None
     try:
-        from pooling.build.kernels import KernelServer
+        from pooling.runner.kernels import KernelServer
 
         return KernelServer()
     except Exception:  # speedups.install() says why

@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 
 from pooling import exact
-from pooling.build import takeaway
-from pooling.build.cli import main
-from pooling.build.own_data import ParameterError
-from pooling.build.staleness import declared_parameters
 from pooling.data import DataError, load_groups
 from pooling.paths import DEFAULT_DATA, NOTEBOOKS_DIR
+from pooling.runner import takeaway
+from pooling.runner.cli import main
+from pooling.runner.own_data import ParameterError
+from pooling.runner.staleness import declared_parameters
 
 LABELS = {"group": "vehicle", "trials": "launches", "successes": "successes"}
 QUICK = {"DRAWS": 2000, "TUNE": 1000}

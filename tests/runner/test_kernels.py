@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pooling.build.kernels import KernelServer
+from pooling.runner.kernels import KernelServer
 
 
 def test_closing_the_server_ends_its_kernels(tmp_path):

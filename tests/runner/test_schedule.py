@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pooling.build import compile_cache
-from pooling.build.schedule import run_all
 from pooling.paths import NOTEBOOKS_DIR
+from pooling.runner import compile_cache
+from pooling.runner.schedule import run_all
 
 SOURCE = NOTEBOOKS_DIR / "02_full_pooling.py"
 

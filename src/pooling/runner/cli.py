@@ -1,4 +1,4 @@
-"""``python -m pooling``: the one command line of the build tool (the Makefile calls it).
+"""``python -m pooling``: the one command line of the runner (the Makefile calls it).
 
 Subcommands::
 
@@ -134,8 +134,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _notebooks(args, parameters: dict) -> int:
-    from pooling.build.schedule import run_all
-    from pooling.build.staleness import changed, sources
+    from pooling.runner.schedule import run_all
+    from pooling.runner.staleness import changed, sources
 
     if args.output and len(args.sources) > 1:
         print("error: --output takes a single source", file=sys.stderr)
@@ -153,7 +153,7 @@ def _notebooks(args, parameters: dict) -> int:
 
 
 def _stale(args) -> int:
-    from pooling.build.staleness import changed
+    from pooling.runner.staleness import changed
 
     for source in changed(args.sources):
         print(
@@ -170,7 +170,7 @@ def _labels(args) -> dict[str, str]:
 
 
 def _run(args, parameters: dict) -> int:
-    from pooling.build.own_data import run_collection
+    from pooling.runner.own_data import run_collection
 
     labels = _labels(args)
     parameters.update(
@@ -182,7 +182,7 @@ def _run(args, parameters: dict) -> int:
 
 
 def _estimates(args, parameters: dict) -> int:
-    from pooling.build.takeaway import run_estimates
+    from pooling.runner.takeaway import run_estimates
 
     path = run_estimates(args.data, args.out, _labels(args), parameters)
     print(f"done: {path}")
@@ -210,13 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     quiet_notices()
     if args.command == "lint":
-        from pooling.build.lint import check_notebooks
+        from pooling.runner.lint import check_notebooks
 
         return check_notebooks(args.files)
     if args.command == "stale":
         return _stale(args)
 
-    from pooling.build.own_data import ParameterError, parse_value
+    from pooling.runner.own_data import ParameterError, parse_value
 
     parameters = {name: parse_value(value) for name, value in args.parameter}
     unchanged = args.out if args.command in ("run", "estimates") else None

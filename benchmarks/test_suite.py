@@ -1,0 +1,65 @@
+"""How long ``make test`` takes on a fresh clone, and where the time goes.
+
+Clones the repository's committed ``HEAD`` into a scratch directory, creates its
+environment (``make venv``, not timed), then times ``make test`` there with pytest's
+``--durations`` and sums the slowest tests by file. Writes the ``test_suite`` section of
+RESULTS.md. A measurement, not a timed test: ``make bench BENCH=test_suite`` (as long as the
+suite itself).
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, write_section
+
+#: Slowest test phases listed (pytest's ``--durations``).
+SLOWEST = 40
+_DURATION = re.compile(r"^(\d+\.\d+)s (call|setup|teardown) +(\S+)")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="test-suite-") as scratch:
+        clone = Path(scratch) / "clone"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        subprocess.run(["make", "-s", "venv"], cwd=clone, check=True, capture_output=True)
+        start = time.perf_counter()
+        env = {**os.environ, "PYTEST_ADDOPTS": f"--durations={SLOWEST} -p no:cacheprovider"}
+        done = subprocess.run(["make", "test"], cwd=clone, env=env, capture_output=True,
+                              text=True)  # fmt: skip
+        seconds = time.perf_counter() - start
+    lines = done.stdout.splitlines()
+    if done.returncode != 0:
+        print("\n".join(lines[-40:]), file=sys.stderr)
+        raise SystemExit(f"test_suite: make test failed (exit status {done.returncode})")
+    summary = next(line for line in reversed(lines) if " passed" in line)
+    phases = [m.groups() for line in lines if (m := _DURATION.match(line))]
+    by_file = collections.Counter()
+    for secs, _, test in phases:
+        by_file[test.split("::")[0]] += float(secs)
+    rows = "\n".join(f"| `{name}` | {secs:.0f} |" for name, secs in by_file.most_common())
+    slowest = "\n".join(
+        f"| `{test}` | {phase} | {float(secs):.1f} |" for secs, phase, test in phases[:15]
+    )
+    print(f"make test: {seconds:.0f} s; {summary.strip('= ')}", flush=True)
+    write_section(
+        "test_suite",
+        "## `make test` on a fresh clone (`make bench BENCH=test_suite`)\n\n"
+        f"`make test` took **{seconds / 60:.1f} minutes** ({summary.strip('= ')}), after "
+        "`make venv`. Where the time goes, from pytest's `--durations` "
+        f"(the {SLOWEST} slowest phases, summed by file):\n\n"
+        "| file | seconds |\n|---|---:|\n" + rows + "\n\nThe 15 slowest phases:\n\n"
+        "| test | phase | seconds |\n|---|---|---:|\n" + slowest,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
