@@ -14,7 +14,11 @@ from pooling.runner.board import Board
 from pooling.runner.execute import execute
 from pooling.runner.staleness import NEEDS, declared_parameters
 
-__all__ = ["run_all", "warm_kernels"]
+__all__ = ["STOP_WAIT", "run_all", "warm_kernels"]
+
+#: Seconds that the notebooks still running get, in all, to stop after a failure or an
+#: interrupt (see :func:`run_all`).
+STOP_WAIT = 5.0
 
 
 @contextlib.contextmanager
@@ -123,12 +127,16 @@ def run_all(
             if error is not None:
                 raise error
     except BaseException:
-        # A failure or an interrupt: stop every other kernel, and let their threads finish
-        # writing (a partial notebook) before the caller cleans up their output directories.
+        # A failure or an interrupt: stop every other kernel, and give their threads a moment
+        # to finish writing (a partial notebook) before the caller cleans up their output
+        # directories. A thread whose kernel is gone may wait on it for good (nbclient does
+        # not always see a forked kernel die), so the wait is short: an interrupt took a
+        # minute when each thread had 30 s.
         if server is not None:
             server.close()
+        deadline = time.monotonic() + STOP_WAIT
         for thread in running.values():
-            thread.join(timeout=30)
+            thread.join(timeout=max(deadline - time.monotonic(), 0))
         raise
     finally:
         board.close()
