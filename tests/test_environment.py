@@ -27,6 +27,9 @@ REQUIRED = {
     "nbval",
     "pytest",
     "watermark",
+    "dask",
+    "distributed",
+    "pyarrow",
 }
 
 

@@ -27,7 +27,8 @@ from pandera.errors import SchemaErrors
 
 from pooling.paths import DEFAULT_DATA
 
-__all__ = ["DEFAULT_COLUMNS", "MIN_GROUPS", "DataError", "Labels", "load_groups"]
+__all__ = ["DEFAULT_COLUMNS", "MIN_GROUPS", "DataError", "Labels", "line_of", "load_groups",
+           "parse_groups"]  # fmt: skip
 
 #: Column names of the shipped file.
 DEFAULT_COLUMNS = {"group": "vehicle", "trials": "launches", "successes": "successes"}
@@ -54,17 +55,22 @@ class Labels:
     successes: str = DEFAULT_COLUMNS["successes"]
 
 
-def _text_schema(labels: Labels) -> pa.DataFrameSchema:
-    """Schema for the raw text: every cell present, counts written as whole numbers."""
+def line_of(row: int) -> str:
+    """Where a CSV's data row is, as a text editor counts lines (the header is line 1)."""
+    return f"line {row + 2}"
+
+
+def _text_schema(labels: Labels, text: list[str]) -> pa.DataFrameSchema:
+    """Schema for the raw cells: every cell present, counts given as text written as whole
+    numbers (the ``text`` ones; the others are already integers)."""
     count = pa.Check.str_matches(_INTEGER, error="is not a whole number")
-    return pa.DataFrameSchema(
-        {
-            labels.group: pa.Column(str, nullable=False),
-            labels.trials: pa.Column(str, checks=count, nullable=False),
-            labels.successes: pa.Column(str, checks=count, nullable=False),
-        },
-        strict=False,
-    )
+    columns = {labels.group: pa.Column(str, nullable=False)}
+    for name in (labels.trials, labels.successes):
+        columns[name] = pa.Column(
+            str if name in text else "int64", checks=count if name in text else None,
+            nullable=False,
+        )  # fmt: skip
+    return pa.DataFrameSchema(columns, strict=False)
 
 
 def _count_schema(labels: Labels) -> pa.DataFrameSchema:
@@ -94,7 +100,8 @@ _FIXES = {
 }
 
 
-def _first_failure(err: SchemaErrors, frame: pd.DataFrame, path: Path, labels: Labels) -> str:
+def _first_failure(err: SchemaErrors, frame: pd.DataFrame, path: Path, labels: Labels,
+                   locate) -> str:  # fmt: skip
     """One line describing the earliest failing row of a pandera error."""
     cases = err.failure_cases.copy()
     cases["row"] = pd.to_numeric(cases["index"], errors="coerce")
@@ -106,7 +113,7 @@ def _first_failure(err: SchemaErrors, frame: pd.DataFrame, path: Path, labels: L
     cases = cases.sort_values(["row", "frame_wide"], kind="stable", na_position="last")
     problems = cases.drop_duplicates(["row", "check"])
     case = problems.iloc[0]
-    where = f"line {int(case['row']) + 2}" if pd.notna(case["row"]) else "the file"
+    where = locate(int(case["row"])) if pd.notna(case["row"]) else "the file"
     check = str(case["check"])
     more = len(problems) - 1
     extra = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
@@ -222,34 +229,68 @@ def load_groups(
     labels = Labels(group=group.strip(), trials=trials.strip(), successes=successes.strip())
     frame = _read_text(path)
     frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in (labels.group, labels.trials, labels.successes) if c not in frame]
-    if missing:
-        raise DataError(
-            f"{path}: line 1: column {missing[0]!r} not found (columns: "
-            f"{', '.join(frame.columns)}); fix: rename the column or pass its name"
-        )
-    frame = frame[[labels.group, labels.trials, labels.successes]].copy()
-    for column in frame:
-        frame[column] = frame[column].str.strip()
-    try:
-        _text_schema(labels).validate(frame, lazy=True)
-        frame[[labels.trials, labels.successes]] = frame[[labels.trials, labels.successes]].astype(
-            "int64"
-        )
-        frame[labels.group] = frame[labels.group].astype(str)
-        _count_schema(labels).validate(frame, lazy=True)
-    except SchemaErrors as err:
-        raise DataError(_first_failure(err, frame, path, labels)) from None
+    frame = parse_groups(frame, path, labels)
     if len(frame) < MIN_GROUPS:
         raise DataError(
             f"{path}: {len(frame)} group{'s' * (len(frame) != 1)} found, at least {MIN_GROUPS} "
             "needed; fix: add a row per group below the header"
         )
-    groups = (
-        frame.rename(columns={labels.trials: "trials", labels.successes: "successes"})
-        .set_index(labels.group)
-        .astype("int64")
-    )
+    groups = frame.set_index(labels.group)
     groups.attrs["labels"] = labels
     groups.attrs["source"] = str(path)
     return groups
+
+
+def parse_groups(
+    frame: pd.DataFrame, path, labels: Labels, locate=line_of, header: str = "line 1"
+) -> pd.DataFrame:
+    """Validate the cells of a groups table, or of one part of it, and parse its counts.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table's columns as read: text cells, or counts already stored as integers (a
+        Parquet file's). Other columns are ignored.
+    path : str or pathlib.Path
+        The file, for messages.
+    labels : Labels
+        The names of the group, trials and successes columns.
+    locate : callable, optional
+        ``locate(row)`` names the place of the frame's ``row``-th row in messages; default
+        :func:`line_of`.
+    header : str, optional
+        Where the column names are, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``labels.group`` (text), ``trials`` and ``successes`` (int64), in order.
+
+    Raises
+    ------
+    DataError
+        One line naming the file, the place and the problem, and how to fix it. The names'
+        uniqueness is checked within ``frame`` only.
+    """
+    missing = [c for c in (labels.group, labels.trials, labels.successes) if c not in frame]
+    if missing:
+        raise DataError(
+            f"{path}: {header}: column {missing[0]!r} not found (columns: "
+            f"{', '.join(map(str, frame.columns))}); fix: rename the column or pass its name"
+        )
+    frame = frame[[labels.group, labels.trials, labels.successes]].copy()
+    text = []
+    for column in frame:
+        if column != labels.group and pd.api.types.is_integer_dtype(frame[column]):
+            frame[column] = frame[column].astype("int64")
+            continue
+        if column != labels.group:
+            text.append(column)
+        frame[column] = frame[column].astype(str).str.strip()
+    try:
+        _text_schema(labels, text).validate(frame, lazy=True)
+        frame[text] = frame[text].astype("int64")
+        _count_schema(labels).validate(frame, lazy=True)
+    except SchemaErrors as err:
+        raise DataError(_first_failure(err, frame, path, labels, locate)) from None
+    return frame.rename(columns={labels.trials: "trials", labels.successes: "successes"})

@@ -29,17 +29,25 @@ CHUNK_VALUES = 4_000_000
 class RisingTerms:
     """The distinct counts of each series and how often each occurs (``k = 0`` adds nothing).
 
+    Parameters
+    ----------
+    trials, successes : numpy.ndarray
+        Each group's counts, or each distinct pair's (a folded table).
+    weights : numpy.ndarray, optional
+        How many groups each row stands for (a folded table's ``count``); default one each.
+
     Attributes
     ----------
     successes, failures, trials : tuple of numpy.ndarray
         ``(distinct k, count)`` for ``y``, ``N - y`` and ``N``.
     """
 
-    def __init__(self, trials: np.ndarray, successes: np.ndarray):
+    def __init__(self, trials: np.ndarray, successes: np.ndarray, weights: np.ndarray | None = None):
         trials, successes = np.asarray(trials), np.asarray(successes)
-        self.successes = _tally(successes)
-        self.failures = _tally(trials - successes)
-        self.trials = _tally(trials)
+        weights = np.ones(trials.shape) if weights is None else np.asarray(weights, float)
+        self.successes = _tally(successes, weights)
+        self.failures = _tally(trials - successes, weights)
+        self.trials = _tally(trials, weights)
         self._segments: dict[int | None, list] = {}
 
     def series(self):
@@ -130,9 +138,10 @@ class RisingTerms:
         return out
 
 
-def _tally(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    distinct, counts = np.unique(values[values != 0], return_counts=True)
-    return distinct.astype(float), counts.astype(float)
+def _tally(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    kept = values != 0
+    distinct, where = np.unique(values[kept], return_inverse=True)
+    return distinct.astype(float), np.bincount(where, weights[kept], distinct.size)
 
 
 def segments(steps: np.ndarray, counts: np.ndarray, longest: int | None = None):
@@ -179,13 +188,15 @@ def rising_terms(groups: pd.DataFrame) -> RisingTerms:
     Parameters
     ----------
     groups : pandas.DataFrame
-        Columns ``trials`` and ``successes``.
+        Columns ``trials`` and ``successes``, and for a folded table
+        (:func:`pooling.estimates.fold`) ``count``, the groups each row stands for.
 
     Returns
     -------
     RisingTerms
     """
-    return RisingTerms(groups["trials"].to_numpy(), groups["successes"].to_numpy())
+    weights = groups["count"].to_numpy() if "count" in groups else None
+    return RisingTerms(groups["trials"].to_numpy(), groups["successes"].to_numpy(), weights)
 
 
 def prior_model(groups: pd.DataFrame, sigma: float):

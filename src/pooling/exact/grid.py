@@ -34,7 +34,7 @@ from pooling.exact.conjugate import SUMMARY_COLUMNS
 from pooling.exact.numerics import mu_kappa_to_log_ab, quantiles_from_density, refine_maximum
 from pooling.exact.predictive import PredictiveMixin
 from pooling.exact.rates import RatesMixin
-from pooling.folded import RisingTerms
+from pooling.folded import rising_terms
 
 __all__ = ["EDGE_MAX", "HYPER_SIGMA", "NEFF_MIN", "HierarchicalPosterior"]
 
@@ -88,6 +88,8 @@ class HierarchicalPosterior(RatesMixin, PredictiveMixin):
     groups : pandas.DataFrame
         Indexed by group name with columns ``trials`` and ``successes``. Any number of groups;
         groups with identical counts share their likelihood terms (see :meth:`log_density`).
+        A folded table (:func:`pooling.estimates.fold`, indexed by pair) has the same
+        posterior when its ``count`` column says how many groups each row stands for.
     sigma : float, optional
         Scale of the ``HalfNormal`` priors on ``alpha`` and ``beta``.
     n_grid : int, optional
@@ -110,7 +112,7 @@ class HierarchicalPosterior(RatesMixin, PredictiveMixin):
         # The likelihood is a sum of log rising factorials, log Gamma(x + k) - log Gamma(x), for
         # x = alpha (k = y), beta (k = n - y) and alpha + beta (k = n): each distinct k once,
         # weighted by how often it occurs (k = 0 adds nothing).
-        self._rising = RisingTerms(self.trials, self.successes)
+        self._rising = rising_terms(groups)
         self.sigma = float(sigma)
         self.n_grid = int(n_grid)
 
