@@ -28,7 +28,7 @@ from pandera.errors import SchemaErrors
 from pooling.paths import DEFAULT_DATA
 
 __all__ = ["DEFAULT_COLUMNS", "MIN_GROUPS", "DataError", "Labels", "line_of", "load_groups",
-           "parse_groups"]  # fmt: skip
+           "parse_groups", "read_csv_text"]  # fmt: skip
 
 #: Column names of the shipped file.
 DEFAULT_COLUMNS = {"group": "vehicle", "trials": "launches", "successes": "successes"}
@@ -154,8 +154,18 @@ def _check_field_counts(path: Path, text: str) -> None:
             )
 
 
-def _read_text(path: Path) -> pd.DataFrame:
-    """Read the CSV as text cells, turning every reading failure into one DataError line."""
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """Read a CSV as text cells, turning every reading failure into one DataError line.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every cell as text, empty cells missing.
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -227,7 +237,7 @@ def load_groups(
     """
     path = Path(path)
     labels = Labels(group=group.strip(), trials=trials.strip(), successes=successes.strip())
-    frame = _read_text(path)
+    frame = read_csv_text(path)
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = parse_groups(frame, path, labels)
     if len(frame) < MIN_GROUPS:

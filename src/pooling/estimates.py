@@ -48,6 +48,8 @@ __all__ = [
     "hierarchical",
     "no_pooling",
     "q_values",
+    "rank_draws",
+    "rank_quantiles",
     "rank_summary",
     "rate_draws",
     "threshold_test",
@@ -337,14 +339,32 @@ def rank_summary(theta, index: pd.Index) -> pd.DataFrame:
     """
     n_groups = len(index)
     if isinstance(theta, np.ndarray):
-        theta = theta[_evenly(np.arange(theta.shape[0]), max(RANK_BUDGET // max(n_groups, 1), 1))]
+        theta = theta[rank_draws(theta.shape[0], n_groups)]
     rows = []
     for block in theta:  # rows, or blocks of rows (pooling.scale.rate_draws)
         for row in np.atleast_2d(block):
             ranks = np.empty(n_groups, dtype=np.int32)
             ranks[np.argsort(-np.asarray(row), kind="stable")] = np.arange(1, n_groups + 1)
             rows.append(ranks)
-    ranks = np.stack(rows)
+    return rank_quantiles(np.stack(rows), index)
+
+
+def rank_quantiles(ranks: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """The rank columns from every draw's ranks.
+
+    Parameters
+    ----------
+    ranks : numpy.ndarray
+        Shape ``(draws, groups)``: each draw's rank of each group (1: the highest rate).
+    index : pandas.Index
+        The groups, in the order of the columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank_median``, ``rank_q05`` and ``rank_q95``, as :func:`rank_summary` gives them.
+    """
+    n_groups = ranks.shape[1]
     out = np.empty((len(RANK_QUANTILES), n_groups), dtype=np.int64)
     step = max(MIXTURE_BUDGET // len(ranks), 1)  # np.quantile copies what it sorts
     for k in range(0, n_groups, step):
@@ -352,6 +372,23 @@ def rank_summary(theta, index: pd.Index) -> pd.DataFrame:
                                            method="inverted_cdf")  # fmt: skip
     q05, median, q95 = out
     return pd.DataFrame({"rank_median": median, "rank_q05": q05, "rank_q95": q95}, index=index)
+
+
+def rank_draws(n_draws: int, n_groups: int) -> np.ndarray:
+    """Which draws of ``(alpha, beta)`` the ranks use: evenly spaced, as many as
+    :data:`RANK_BUDGET` ranks allow at this many groups (and no more than there are).
+
+    Parameters
+    ----------
+    n_draws, n_groups : int
+        Draws in all (flattened chains), and groups.
+
+    Returns
+    -------
+    numpy.ndarray
+        Positions among the flattened draws.
+    """
+    return _evenly(np.arange(n_draws), max(RANK_BUDGET // max(n_groups, 1), 1))
 
 
 def rate_draws(groups: pd.DataFrame, alpha, beta, rng: np.random.Generator):
@@ -378,12 +415,11 @@ def rate_draws(groups: pd.DataFrame, alpha, beta, rng: np.random.Generator):
     alpha, beta = np.asarray(alpha, float).ravel(), np.asarray(beta, float).ravel()
     y = groups["successes"].to_numpy(float)
     f = groups["trials"].to_numpy(float) - y
-    rows = _evenly(np.arange(alpha.size), max(RANK_BUDGET // max(len(groups), 1), 1))
-    for row in rows:
+    for row in rank_draws(alpha.size, len(groups)):
         yield rng.beta(alpha[row] + y, beta[row] + f)
 
 
-def q_values(p_above: np.ndarray) -> np.ndarray:
+def q_values(p_above: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """The q-value of each group: the expected false discovery rate of the calls it joins.
 
     Calling "above" every group at least as probable as this one has an expected share of
@@ -395,6 +431,8 @@ def q_values(p_above: np.ndarray) -> np.ndarray:
     ----------
     p_above : numpy.ndarray
         Each group's posterior probability of being above.
+    weights : numpy.ndarray, optional
+        How many groups each entry stands for (a folded table's ``count``); default one.
 
     Returns
     -------
@@ -403,7 +441,11 @@ def q_values(p_above: np.ndarray) -> np.ndarray:
     p_above = np.asarray(p_above, float)
     order = np.argsort(-p_above, kind="stable")
     error = 1 - p_above[order]
-    running = np.cumsum(error) / np.arange(1, len(error) + 1)
+    if weights is None:
+        running = np.cumsum(error) / np.arange(1, len(error) + 1)
+    else:
+        weights = np.asarray(weights, float)[order]
+        running = np.cumsum(weights * error) / np.cumsum(weights)
     # Ties: every group of a block shares the block's last value.
     sorted_p = p_above[order]
     last = np.searchsorted(-sorted_p, -sorted_p, side="right") - 1

@@ -169,7 +169,7 @@ def mean_rates(groups: pd.DataFrame, alpha, beta) -> pd.Series:
     return pd.Series(means[inverse], index=groups.index)
 
 
-def mass_matrix(groups: pd.DataFrame) -> str:
+def mass_matrix(groups: pd.DataFrame | int) -> str:
     """The mass matrix that NUTS adapts for the hierarchical fits of this many groups.
 
     Up to :data:`MANY` groups, ``"diagonal"`` (the samplers' default). Past that the data pin
@@ -182,17 +182,18 @@ def mass_matrix(groups: pd.DataFrame) -> str:
 
     Parameters
     ----------
-    groups : pandas.DataFrame
-        The validated groups frame.
+    groups : pandas.DataFrame or int
+        The validated groups frame, or the number of groups.
 
     Returns
     -------
     str
         A key of :data:`pooling.fits.MASS_MATRICES`.
     """
-    if len(groups) <= MANY:
+    n_groups = groups if isinstance(groups, int) else len(groups)
+    if n_groups <= MANY:
         return "diagonal"
-    print(f"{len(groups):,} groups: NUTS adapts a low-rank mass matrix, because the data fix "
+    print(f"{n_groups:,} groups: NUTS adapts a low-rank mass matrix, because the data fix "
           "mu far better than alpha + beta, and alpha and beta move together along a ridge "
           "that the default diagonal one cannot follow.")  # fmt: skip
     return "low rank"

@@ -115,13 +115,18 @@ def _parser() -> argparse.ArgumentParser:
 
     table = commands.add_parser(
         "estimates", parents=[own_data],
-        help="write the table of estimates for a CSV to OUT, without notebooks",
+        help="write the table of estimates to OUT, without notebooks, at any size",
         description=(
             "Fold the groups, fit the population by NUTS on the folded likelihood, check it "
-            "against the exact posterior and write OUT/estimates.csv and "
-            "OUT/hyperparameters.csv. Settings default to the notebooks'; a failed run leaves "
-            "OUT as it was."
+            "against the exact posterior and write OUT/estimates.parquet (one file per model "
+            "and part) and OUT/hyperparameters.csv. DATA may be a CSV or Parquet file, a "
+            "directory of them or a glob. Settings default to the notebooks'; a failed run "
+            "leaves OUT as it was."
         ),
+    )  # fmt: skip
+    table.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run the tasks on the Dask cluster at ADDRESS (tcp://host:port); default: here",
     )  # fmt: skip
     table.add_argument(
         "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
@@ -184,7 +189,7 @@ def _run(args, parameters: dict) -> int:
 def _estimates(args, parameters: dict) -> int:
     from pooling.runner.takeaway import run_estimates
 
-    path = run_estimates(args.data, args.out, _labels(args), parameters)
+    path = run_estimates(args.data, args.out, _labels(args), parameters, args.scheduler)
     print(f"done: {path}")
     return 0
 
@@ -229,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:
         from pooling.data import DataError  # here: pandas only when something went wrong
 
-        if isinstance(err, (DataError, ParameterError)):  # bad input: nothing was run
+        from pooling.runner.cluster import ClusterError
+
+        if isinstance(err, (DataError, ParameterError, ClusterError)):  # nothing was run
             print(f"error: {err}", file=sys.stderr)
             return 2
         print(failure_line(err, unchanged), file=sys.stderr)  # a notebook failed

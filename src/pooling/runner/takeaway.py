@@ -2,16 +2,23 @@
 
 Fold, fit small, expand: the groups are folded to their distinct counts, the population
 ``Beta(alpha, beta)`` is fitted by NUTS on the folded likelihood (:mod:`pooling.folded`), and
-every group's estimates follow from its counts (:mod:`pooling.estimates`). No notebook runs,
-and nothing is drawn per group except the joint draws that the ranks need, so the cost is
-that of the distinct counts plus a pass over the groups.
+every group's estimates follow from its counts (:mod:`pooling.estimates`). No notebook runs.
+
+The table may come in parts (CSV or Parquet files, a directory or a glob:
+:mod:`pooling.runner.parts`), read through ``dask.dataframe``. Everything done per group runs
+as Dask tasks (:mod:`pooling.runner.part_tasks`), on this process's threads or on an existing
+cluster (:mod:`pooling.runner.cluster`); only what is small comes back here: the folded
+counts, the hyperparameters' draws and the listed pairs' estimates. The ranks need joint
+draws of every group's rate, which no single task holds (:mod:`pooling.runner.ranks`).
 
 The checks are those of the notebooks: R-hat, ESS and divergences of the fit, its
-hyperparameters against the exact grid posterior, and the estimates of the listed groups
-(:func:`pooling.selection.select_groups`) against the grid. The settings (seed, draws,
-tuning, chains, target acceptance, hyperprior scale, threshold) default to those of the
-notebooks' ``parameters`` cells, so that both ways give the same fit. The output is built
-beside ``out`` and moved into place only when every check has passed.
+hyperparameters against the exact grid posterior, and the estimates of the listed pairs
+(:func:`pooling.selection.select_groups` of the distinct pairs) against the grid. The
+settings (seed, draws, tuning, chains, target acceptance, hyperprior scale, threshold)
+default to those of the notebooks' ``parameters`` cells, so that both ways give the same
+fit. The output (``estimates.parquet/``, one file per model and part, and
+``hyperparameters.csv``) is built beside ``out`` and moved into place only when every check
+has passed and every part is written.
 """
 
 from __future__ import annotations
@@ -25,7 +32,10 @@ from pathlib import Path
 from pooling.paths import NOTEBOOKS_DIR
 from pooling.runner.own_data import ParameterError, publish, sigterm_as_interrupt
 
-__all__ = ["SETTINGS", "defaults", "run_estimates"]
+__all__ = ["PAIR_CHUNK", "SETTINGS", "defaults", "run_estimates"]
+
+#: Most distinct pairs that one task of the hierarchical model's estimates takes.
+PAIR_CHUNK = 100_000
 
 #: The settings of an estimates run, and the notebook whose parameters cell gives each default.
 SETTINGS = {
@@ -57,87 +67,288 @@ def _say(start: float, text: str) -> None:
     print(f"estimates: {text} ({time.perf_counter() - start:.0f} s)", flush=True)
 
 
-def run_estimates(data: Path, out: Path, labels: dict[str, str], parameters: dict | None = None):
-    """Estimate every group's rate under the three models, writing the tables into ``out``.
-
-    Parameters
-    ----------
-    data : pathlib.Path
-        The groups CSV.
-    out : pathlib.Path
-        Receives ``estimates.csv`` (one row per group per model) and ``hyperparameters.csv``
-        (the population's posterior, its diagnostics and the exact values).
-    labels : dict
-        Column names: keys ``group``, ``trials``, ``successes``.
-    parameters : dict, optional
-        Settings of :data:`SETTINGS` to override.
-
-    Returns
-    -------
-    pathlib.Path
-        ``out / "estimates.csv"``.
-
-    Raises
-    ------
-    pooling.data.DataError
-        When the CSV is invalid; nothing has been fitted or written then.
-    ParameterError
-        When ``parameters`` names a setting this run does not have.
-    pooling.checks.CheckFailed
-        When a check fails; ``out`` is untouched then.
-    """
-    import numpy as np
-
-    from pooling import checks, estimates, exact, folded, scale, selection
-    from pooling.data import load_groups
-    from pooling.results import save_csv
-
-    start = time.perf_counter()
+def _settings(parameters: dict | None) -> dict:
     unknown = sorted(set(parameters or {}) - set(SETTINGS))
     if unknown:
         raise ParameterError(
             f"unknown setting {', '.join(unknown)}; the estimates' settings are "
             f"{', '.join(SETTINGS)}"
         )
-    settings = {**defaults(), **(parameters or {})}
-    data, out = Path(data).resolve(), Path(out).resolve()
-    groups = load_groups(data, **labels)
-    pairs, _ = estimates.fold(groups)
-    _say(start, f"{len(groups):,} groups, {len(pairs):,} distinct (trials, successes)")
-    with sigterm_as_interrupt():
-        idata = folded.fit_prior(
-            groups, sigma=settings["PRIOR_SCALE"], seed=settings["SEED"],
-            draws=settings["DRAWS"], tune=settings["TUNE"], chains=settings["CHAINS"],
-            target_accept=settings["MARGINAL_TARGET_ACCEPT"], mass_matrix=scale.mass_matrix(groups),
-        )  # fmt: skip
-        _say(start, "population fitted")
-        convergence = checks.assert_converged(idata, ["alpha", "beta", "mu"])
-        divergent = checks.assert_no_divergences(idata)
-        listed = groups.index[selection.select_groups(groups)]
-        grid = exact.HierarchicalPosterior(groups, sigma=settings["PRIOR_SCALE"])
-        exact_summary = grid.summary(listed)
-        agreement = checks.assert_matches_exact(idata, exact_summary.loc[["alpha", "beta", "mu"]])
-        _say(start, "fit checked against the exact posterior")
-        post = idata.posterior
-        tables = estimates.every_model(
-            groups, post["alpha"], post["beta"], np.random.default_rng(settings["SEED"]),
-            settings["THRESHOLD"],
-        )  # fmt: skip
-        checks.assert_estimates_match_exact(
-            tables["hierarchical"].loc[listed], idata, exact_summary, groups
-        )
-        _say(start, f"estimates of every group; the {len(listed)} listed ones checked")
-        hyper = convergence.drop(columns="ok").join(
-            agreement[["mean", "exact_mean", "mcse", "q03", "exact_q03", "q97", "exact_q97"]]
-        )
-        hyper["divergences"] = divergent
+    return {**defaults(), **(parameters or {})}
+
+
+def run_estimates(
+    data: Path,
+    out: Path,
+    labels: dict[str, str],
+    parameters: dict | None = None,
+    scheduler: str | None = None,
+) -> Path:
+    """Estimate every group's rate under the three models, writing the tables into ``out``.
+
+    Parameters
+    ----------
+    data : pathlib.Path or str
+        The groups table: a CSV or Parquet file, a directory of them, or a glob.
+    out : pathlib.Path
+        Receives ``estimates.parquet/`` (the columns of
+        :func:`pooling.estimates.estimates_table`, one file per model and part, named so
+        that they sort in the table's order: models, then groups in data order) and
+        ``hyperparameters.csv`` (the population's posterior, its diagnostics and the exact
+        values). With a cluster, every worker must see ``out``'s directory.
+    labels : dict
+        Column names: keys ``group``, ``trials``, ``successes``.
+    parameters : dict, optional
+        Settings of :data:`SETTINGS` to override.
+    scheduler : str, optional
+        A Dask scheduler's address; default this process's threads.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out / "estimates.parquet"``.
+
+    Raises
+    ------
+    pooling.data.DataError
+        When the table is invalid; nothing has been fitted or written then.
+    ParameterError
+        When ``parameters`` names a setting this run does not have.
+    pooling.checks.CheckFailed
+        When a check fails; ``out`` is untouched then.
+    pooling.runner.cluster.ClusterError
+        When no scheduler answers at ``scheduler``.
+    """
+    from pooling.data import Labels
+    from pooling.runner import cluster
+    from pooling.runner.parts import find_parts
+
+    start = time.perf_counter()
+    settings = _settings(parameters)
+    out = Path(out).resolve()
+    labels = Labels(**{key: value.strip() for key, value in labels.items()})
+    parts = find_parts(data)
+    with sigterm_as_interrupt(), cluster.connect(scheduler):
+        frames, pairs = _read(parts, labels)
+        n_groups = _check_size(data, pairs)
+        _say(start, f"{n_groups:,} groups in {len(parts)} parts, {len(pairs):,} distinct "
+                    "(trials, successes)")  # fmt: skip
+        fit = _Fit(pairs, n_groups, settings)
+        _say(start, "population fitted and checked against the exact posterior")
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
         try:
-            save_csv(estimates.estimates_table(tables), "estimates", staging)
-            save_csv(hyper.rename_axis("quantity").reset_index(), "hyperparameters", staging)
+            _write(frames, fit, settings, labels, staging)
+            _say(start, f"every group's estimates written; the {len(fit.listed)} listed pairs' "
+                        "checked")  # fmt: skip
             publish(staging, out)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     _say(start, f"written to {out}")
-    return out / "estimates.csv"
+    return out / "estimates.parquet"
+
+
+def _read(parts, labels):
+    """The parts as persisted ``dask.dataframe`` partitions, and their folded counts.
+
+    Raises
+    ------
+    pooling.data.DataError
+        For the earliest part with a problem, or a name that two parts share.
+    """
+    import dask
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from pooling.data import DataError
+    from pooling.runner import part_tasks
+    from pooling.runner.parts import read_part
+
+    meta = pd.DataFrame({labels.group: pd.Series(dtype=str), "trials": pd.Series(dtype="int64"),
+                         "successes": pd.Series(dtype="int64")})  # fmt: skip
+    table = dd.from_map(read_part, parts, labels=labels, meta=meta, enforce_metadata=False)
+    try:
+        table = table.persist()
+        frames = table.to_delayed()
+        hashes = [dask.delayed(part_tasks.name_hashes)(f, labels.group) for f in frames]
+        counts = table.groupby(["trials", "successes"]).size().compute()
+        (repeated,) = dask.compute(dask.delayed(part_tasks.repeated)(*hashes))
+    except DataError:
+        raise _first_problem(parts, labels) from None
+    error = _repeated_name(parts, labels, frames, repeated) if len(repeated) else None
+    if error:
+        raise error
+    pairs = counts.rename("count").reset_index().sort_values(["trials", "successes"])
+    return frames, pairs.reset_index(drop=True)
+
+
+def _first_problem(parts, labels):
+    """The problem of the earliest part that has one (tasks fail in any order)."""
+    import dask
+
+    from pooling.data import DataError
+    from pooling.runner.part_tasks import problem
+
+    found = dask.compute(*[dask.delayed(problem)(part, labels) for part in parts])
+    return DataError(next(line for line in found if line))
+
+
+def _repeated_name(parts, labels, frames, hashes):
+    """The first row whose name an earlier row, in another part, already has."""
+    import dask
+
+    from pooling.data import DataError
+    from pooling.runner import part_tasks
+
+    rows = dask.compute(*[dask.delayed(part_tasks.located)(f, labels.group, hashes)
+                          for f in frames])  # fmt: skip
+    seen = {}
+    for part, found in zip(parts, rows, strict=True):
+        for row, name in zip(found["row"], found["name"], strict=True):
+            where = f"{part.path}: {part.locate(row)}"
+            if name in seen:
+                return DataError(
+                    f"{where}: {labels.group} {name!r} appears more than once (also at "
+                    f"{seen[name]}); fix: give every group a distinct name or merge the rows"
+                )
+            seen[name] = where
+    # Equal hashes of different names (a 64-bit collision): nothing repeats.
+    return None
+
+
+def _check_size(data, pairs) -> int:
+    """The number of groups, when there are enough of them and every count fits."""
+    from pooling.data import MIN_GROUPS, DataError
+
+    n_groups = int(pairs["count"].sum())
+    if n_groups < MIN_GROUPS:
+        raise DataError(
+            f"{data}: {n_groups} group{'s' * (n_groups != 1)} found, at least {MIN_GROUPS} "
+            "needed; fix: add a row per group below the header"
+        )
+    if pairs["trials"].max() >= 2**31:
+        raise DataError(f"{data}: a count of 2**31 or more; fix: counts must be below 2**31")
+    return n_groups
+
+
+class _Fit:
+    """The population's fit on the folded counts, checked, and what the estimates need of it.
+
+    Attributes
+    ----------
+    pairs : pandas.DataFrame
+        The distinct pairs (``trials``, ``successes``, ``count``), indexed ``"N/y"``.
+    idata : arviz.InferenceData
+    hyper : pandas.DataFrame
+        The hyperparameters' summary, diagnostics and exact values.
+    exact_summary : pandas.DataFrame
+        The grid's summary, with the listed pairs' rates.
+    listed : numpy.ndarray
+        Positions of the pairs whose estimates are checked against the grid.
+    alpha, beta : numpy.ndarray
+        The flattened draws.
+    """
+
+    def __init__(self, pairs, n_groups: int, settings: dict):
+        from pooling import checks, exact, folded, scale, selection
+
+        labels = pairs["trials"].astype(str) + "/" + pairs["successes"].astype(str)
+        self.pairs = pairs.set_index(labels.rename("pair"))
+        self.n_groups = n_groups
+        self.idata = folded.fit_prior(
+            self.pairs, sigma=settings["PRIOR_SCALE"], seed=settings["SEED"],
+            draws=settings["DRAWS"], tune=settings["TUNE"], chains=settings["CHAINS"],
+            target_accept=settings["MARGINAL_TARGET_ACCEPT"],
+            mass_matrix=scale.mass_matrix(n_groups),
+        )  # fmt: skip
+        convergence = checks.assert_converged(self.idata, ["alpha", "beta", "mu"])
+        divergent = checks.assert_no_divergences(self.idata)
+        self.listed = selection.select_groups(self.pairs)
+        grid = exact.HierarchicalPosterior(self.pairs, sigma=settings["PRIOR_SCALE"])
+        self.exact_summary = grid.summary(self.pairs.index[self.listed])
+        hyper = self.exact_summary.loc[["alpha", "beta", "mu"]]
+        agreement = checks.assert_matches_exact(self.idata, hyper)
+        self.hyper = convergence.drop(columns="ok").join(
+            agreement[["mean", "exact_mean", "mcse", "q03", "exact_q03", "q97", "exact_q97"]]
+        )
+        self.hyper["divergences"] = divergent
+        self.alpha = self.idata.posterior["alpha"].to_numpy().ravel()
+        self.beta = self.idata.posterior["beta"].to_numpy().ravel()
+
+    def check(self, listed_rows) -> None:
+        """The listed pairs' hierarchical estimates against the grid (raises CheckFailed)."""
+        from pooling import checks
+
+        rows = listed_rows.set_index(self.pairs.index[self.listed])
+        checks.assert_estimates_match_exact(rows, self.idata, self.exact_summary, self.pairs)
+
+
+def _pair_tables(fit: _Fit, threshold):
+    """Every model's estimates per distinct pair, as persisted Dask results."""
+    import dask
+    import numpy as np
+    import pandas as pd
+
+    from pooling import estimates
+    from pooling.runner.part_tasks import pair_table, with_q_values
+
+    delayed, pairs = dask.delayed, fit.pairs.reset_index(drop=True)
+    counts = pairs["count"].to_numpy()
+    used = estimates.mixture_draws(fit.alpha.size, len(pairs))
+    alpha, beta = fit.alpha[used], fit.beta[used]
+    # Small enough chunks that each averages over every one of those draws.
+    chunk = max(min(PAIR_CHUNK, estimates.MIXTURE_BUDGET // len(used)), 1)
+    totals = pd.DataFrame({"trials": [int((pairs["trials"] * counts).sum())],
+                           "successes": [int((pairs["successes"] * counts).sum())]})  # fmt: skip
+    pieces = {
+        "no_pooling": ([pair_table, "no_pooling", pairs],),
+        "full_pooling": ([pair_table, "full_pooling", totals],),
+        "hierarchical": tuple([pair_table, "hierarchical", pairs.iloc[k : k + chunk], alpha, beta]
+                              for k in range(0, len(pairs), chunk)),
+    }  # fmt: skip
+    weights = {"full_pooling": np.array([fit.n_groups])}
+    tables = {
+        model: delayed(with_q_values)(
+            weights.get(model, counts),
+            *[delayed(task)(*args, threshold=threshold) for task, *args in calls],
+        )
+        for model, calls in pieces.items()
+    }
+    (tables,) = dask.persist(tables)
+    return tables
+
+
+def _write(frames, fit: _Fit, settings: dict, labels, staging: Path) -> None:
+    """The pair tables, the ranks and every part's files, as Dask tasks; the checks here."""
+    import dask
+
+    from pooling import estimates
+    from pooling.results import save_csv
+    from pooling.runner import part_tasks, ranks
+    from pooling.runner.parts import row_keys
+
+    delayed, seed = dask.delayed, settings["SEED"]
+    tables = _pair_tables(fit, settings["THRESHOLD"])
+    (listed,) = dask.compute(delayed(part_tasks.rows_at)(tables["hierarchical"], fit.listed))
+    fit.check(listed)
+
+    rank_blocks = [[] for _ in frames]
+    for block in ranks.draw_blocks(estimates.rank_draws(fit.alpha.size, fit.n_groups),
+                                   fit.n_groups):  # fmt: skip
+        a, b = fit.alpha[block], fit.beta[block]
+        merged = delayed(ranks.merge_rates)(
+            *[delayed(ranks.sorted_rates)(f, a, b, block, seed, i) for i, f in enumerate(frames)]
+        )
+        for i, frame in enumerate(frames):
+            rank_blocks[i].append(delayed(ranks.part_ranks)(frame, a, b, block, seed, i, merged))
+    directory = staging / "estimates.parquet"
+    directory.mkdir()
+    keys = row_keys(fit.pairs)
+    dask.compute(*[
+        delayed(part_tasks.write_part)(frame, i, labels.group, keys, tables, rank_blocks[i],
+                                       str(directory))
+        for i, frame in enumerate(frames)
+    ])  # fmt: skip
+    for stray in directory.glob(".*"):  # the temporary file of a task whose worker was lost
+        stray.unlink()
+    save_csv(fit.hyper.rename_axis("quantity").reset_index(), "hyperparameters", staging)
