@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
-__all__ = ["CONNECT_TIMEOUT", "ClusterError", "connect"]
+__all__ = ["CONNECT_TIMEOUT", "ClusterError", "connect", "local_processes"]
 
 #: Seconds to wait for the scheduler to answer.
 CONNECT_TIMEOUT = 20
@@ -61,3 +61,72 @@ def connect(address: str | None = None, threads: int | None = None):
         ) from None
     with client:
         yield client
+
+
+@contextmanager
+def local_processes(workers: int = 2, memory_limit: str = "4GiB", threads: int = 1):
+    """A real Dask cluster on 127.0.0.1: one scheduler and ``workers`` worker processes.
+
+    Started with the ``dask`` command of this environment (no nanny, so that a killed
+    worker stays dead), and stopped by process id on the way out. For the tests and the
+    benchmarks; a run itself never starts a cluster.
+
+    Parameters
+    ----------
+    workers : int, optional
+    memory_limit : str, optional
+        Each worker's limit, as ``dask worker --memory-limit`` takes it.
+    threads : int, optional
+        Threads per worker.
+
+    Yields
+    ------
+    address : str
+        The scheduler's address.
+    pids : dict
+        ``"scheduler"`` and ``"workers"`` (a list): the process ids.
+    """
+    import json
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    dask_cli = [str(Path(sys.executable).with_name("dask"))]  # the environment's own
+    processes = []
+    with tempfile.TemporaryDirectory(prefix="pooling-cluster-") as scratch:
+        file = Path(scratch) / "scheduler.json"
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        try:
+            processes.append(subprocess.Popen(
+                [*dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                 "--scheduler-file", str(file)], **quiet))  # fmt: skip
+            deadline = time.monotonic() + 60
+            while not file.exists() or not file.read_text().strip():
+                if time.monotonic() > deadline or processes[0].poll() is not None:
+                    raise ClusterError("the local Dask scheduler did not start")
+                time.sleep(0.2)
+            address = json.loads(file.read_text())["address"]
+            for k in range(workers):
+                processes.append(subprocess.Popen(
+                    [*dask_cli, "worker", address, "--no-nanny", "--nthreads", str(threads),
+                     "--memory-limit", memory_limit, "--name", f"worker-{k}",
+                     "--local-directory", scratch], **quiet))  # fmt: skip
+            from distributed import Client
+
+            with Client(address, timeout=CONNECT_TIMEOUT) as client:
+                client.wait_for_workers(workers, timeout=60)
+            yield address, {"scheduler": processes[0].pid,
+                            "workers": [p.pid for p in processes[1:]]}  # fmt: skip
+        finally:
+            for process in reversed(processes):
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in reversed(processes):
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
