@@ -15,7 +15,7 @@ from contextlib import contextmanager
 __all__ = ["CONNECT_TIMEOUT", "ClusterError", "connect", "local_processes"]
 
 #: Seconds to wait for the scheduler to answer.
-CONNECT_TIMEOUT = 20
+CONNECT_TIMEOUT = 10
 
 
 class ClusterError(RuntimeError):

@@ -55,7 +55,12 @@ def located(frame: pd.DataFrame, group: str, hashes: np.ndarray) -> pd.DataFrame
 
 
 def pair_table(
-    model: str, pairs: pd.DataFrame, alpha=None, beta=None, threshold: float | None = None
+    model: str,
+    pairs: pd.DataFrame,
+    alpha=None,
+    beta=None,
+    rows: slice = slice(None),
+    threshold: float | None = None,
 ) -> pd.DataFrame:
     """One model's estimates for some distinct pairs (the same for every group with the pair).
 
@@ -68,6 +73,8 @@ def pair_table(
         Columns ``trials`` and ``successes``.
     alpha, beta : numpy.ndarray, optional
         For ``hierarchical``: the draws its mixtures average over.
+    rows : slice, optional
+        The pairs to take (a chunk); default all.
     threshold : float, optional
         As for :func:`pooling.estimates.no_pooling`.
 
@@ -77,6 +84,7 @@ def pair_table(
         The model's columns of :data:`pooling.estimates.COLUMNS`, without ranks; the
         q-values are not yet those of the whole table (:func:`with_q_values`).
     """
+    pairs = pairs.iloc[rows]
     if model == "hierarchical":
         return estimates.hierarchical(pairs, alpha, beta, threshold=threshold)
     fit = estimates.no_pooling if model == "no_pooling" else estimates.full_pooling

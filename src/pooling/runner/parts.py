@@ -137,10 +137,17 @@ def _read_parquet(part: Part, labels: Labels) -> pd.DataFrame:
     frame.columns = wanted
     for column in (labels.trials, labels.successes):
         values = frame[column]
-        # Counts stored as floats (as some writers do) are whole numbers when they are.
-        if pd.api.types.is_float_dtype(values) and values.notna().all():
-            if np.array_equal(values, np.floor(values)) and np.isfinite(values).all():
-                frame[column] = values.astype("int64")
+        if not pd.api.types.is_float_dtype(values):
+            continue
+        # Counts stored as floats (as some writers do, for a column with gaps) are whole
+        # numbers where they are; the rest is left as text for parse_groups to name.
+        whole = np.isfinite(values) & (values == np.floor(values))
+        if whole.all():
+            frame[column] = values.astype("int64")
+        else:
+            text = values.astype(str)
+            text[whole] = values[whole].astype("int64").astype(str)
+            frame[column] = text
     return frame
 
 

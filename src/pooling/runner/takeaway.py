@@ -300,10 +300,12 @@ def _pair_tables(fit: _Fit, threshold):
     chunk = max(min(PAIR_CHUNK, estimates.MIXTURE_BUDGET // len(used)), 1)
     totals = pd.DataFrame({"trials": [int((pairs["trials"] * counts).sum())],
                            "successes": [int((pairs["successes"] * counts).sum())]})  # fmt: skip
+    # The pairs go into the graph once; each task takes its slice of them.
+    shared = delayed(pairs[["trials", "successes"]], pure=True)
     pieces = {
-        "no_pooling": ([pair_table, "no_pooling", pairs],),
+        "no_pooling": ([pair_table, "no_pooling", shared],),
         "full_pooling": ([pair_table, "full_pooling", totals],),
-        "hierarchical": tuple([pair_table, "hierarchical", pairs.iloc[k : k + chunk], alpha, beta]
+        "hierarchical": tuple([pair_table, "hierarchical", shared, alpha, beta, slice(k, k + chunk)]
                               for k in range(0, len(pairs), chunk)),
     }  # fmt: skip
     weights = {"full_pooling": np.array([fit.n_groups])}
@@ -343,7 +345,7 @@ def _write(frames, fit: _Fit, settings: dict, labels, staging: Path) -> None:
             rank_blocks[i].append(delayed(ranks.part_ranks)(frame, a, b, block, seed, i, merged))
     directory = staging / "estimates.parquet"
     directory.mkdir()
-    keys = row_keys(fit.pairs)
+    keys = delayed(row_keys(fit.pairs), pure=True)  # into the graph once, not once per part
     dask.compute(*[
         delayed(part_tasks.write_part)(frame, i, labels.group, keys, tables, rank_blocks[i],
                                        str(directory))
