@@ -23,6 +23,9 @@ TRIALS ?= launches
 SUCCESSES ?= successes
 # Further options for `python -m pooling run`, e.g. RUN_ARGS="-p MARGINAL_TARGET_ACCEPT 0.95"
 RUN_ARGS ?=
+# An existing Dask cluster for `make estimates` and `make calibration`: SCHEDULER=tcp://host:port
+SCHEDULER ?=
+SCHEDULER_PARAMETER := $(if $(SCHEDULER),-p SCHEDULER "$(SCHEDULER)")
 
 .PHONY: all notebooks calibration own-data estimates test lint bench help clean clean-cache venv lab dot chromium qemu
 
@@ -43,8 +46,17 @@ notebooks: $(INSTALLED) | dot ## Same as `make`
 	@$(PY) -m pooling notebooks --changed --jobs $(JOBS) $(SOURCES)
 	@$(PY) -m pooling stale $(ON_DEMAND)
 
+# With SCHEDULER=tcp://host:port, the replicates run on that Dask cluster (same ranks); with
+# DATA=... OUT=..., at the design of your own table, into OUT (the committed 05 untouched).
 calibration: $(INSTALLED) | dot ## Simulation-based calibration of the three models (notebook 05, ~3 min)
-	$(PY) -m pooling notebooks $(ON_DEMAND)
+ifneq ($(OUT),)
+	$(PY) -m pooling notebooks $(ON_DEMAND) --output "$(OUT)/05_calibration.ipynb" \
+		--figures "$(OUT)/figures" --results "$(OUT)/results" \
+		-p DATA "$(abspath $(or $(DATA),data/spacex_launches.csv))" -p GROUP "$(GROUP)" \
+		-p TRIALS "$(TRIALS)" -p SUCCESSES "$(SUCCESSES)" $(SCHEDULER_PARAMETER) $(RUN_ARGS)
+else
+	$(PY) -m pooling notebooks $(ON_DEMAND) $(SCHEDULER_PARAMETER) $(RUN_ARGS)
+endif
 
 $(INSTALLED): requirements.lock pyproject.toml src/pooling/portable.py src/pooling/runner/kernelspec.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed: set PYTHON=/path/to/python3.11"' \
@@ -61,10 +73,11 @@ own-data: $(INSTALLED) | dot ## With DATA=... OUT=...: run every notebook on you
 	$(PY) -m pooling run --data "$(or $(DATA),data/spacex_launches.csv)" --group "$(GROUP)" \
 		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)" --jobs $(JOBS) $(RUN_ARGS)
 
-estimates: $(INSTALLED) ## With DATA=... OUT=...: only the table of estimates, any number of groups
+estimates: $(INSTALLED) ## With DATA=... OUT=... [SCHEDULER=...]: only the table of estimates, any size
 	@test -n "$(OUT)" || { echo "make: estimates needs OUT=<directory>"; exit 2; }
 	$(PY) -m pooling estimates --data "$(or $(DATA),data/spacex_launches.csv)" --group "$(GROUP)" \
-		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)" $(RUN_ARGS)
+		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)" \
+		$(if $(SCHEDULER),--scheduler "$(SCHEDULER)") $(RUN_ARGS)
 
 venv: $(INSTALLED) ## Create .venv from requirements.lock (when missing or stale)
 
@@ -107,10 +120,13 @@ test: $(INSTALLED) | dot chromium ## Run the whole test suite (package tests, nb
 # BENCH=calibration notebook 05 at 1000 replicates (~4 minutes with its warm-up);
 # BENCH=portability the hierarchical fit on CPU models emulated by qemu (~5 minutes);
 # BENCH=estimates the table of estimates alone on 17,593 real and 2e4 and 1e6 synthetic groups;
-# BENCH=refit_se whether a leave-one-out refit's standard error is honest (~30 s).
+# BENCH=refit_se whether a leave-one-out refit's standard error is honest (~30 s);
+# BENCH=distributed the estimates of 1e5 to 1e7 groups on a local 2-worker Dask cluster
+# (~15 minutes; its script is dask_cluster.py: a distributed.py would hide the package).
 BENCH ?= collection samplers scale
 bench: $(INSTALLED) | dot $(if $(filter portability,$(BENCH)),qemu) ## Run the benchmarks and write benchmarks/RESULTS.md (several minutes)
-	@for b in $(BENCH); do echo "== $$b"; (cd benchmarks && ../$(PY) $$b.py) || exit 1; done
+	@for b in $(BENCH); do echo "== $$b"; s=$$b; [ $$b = distributed ] && s=dask_cluster; \
+		(cd benchmarks && ../$(PY) $$s.py) || exit 1; done
 
 lint: $(INSTALLED) ## Run the pre-commit hooks on every file (ruff, notebook checks)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pre-commit run --all-files --show-diff-on-failure

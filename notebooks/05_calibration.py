@@ -54,6 +54,7 @@ MARGINAL_TARGET_ACCEPT = 0.9  # the hierarchical fit, as in notebook 3
 PRIOR_SCALE = 10.0  # HalfNormal scale of the hyperpriors, as in notebook 3
 WRONG_PRIOR_SCALE = 1.0  # the negative control's hyperprior scale
 SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS (much slower)
+SCHEDULER = None  # a Dask scheduler (tcp://host:port) for the replicates; None: here
 
 # %%
 import numpy as np
@@ -262,7 +263,9 @@ def fit_wrong_prior(data, seed):
 # ## Running the replicates
 #
 # Every replicate is kept, whatever its fit reports: dropping awkward ones would bias the
-# check towards passing. Each run gets its own seed, derived from `SEED`.
+# check towards passing. Each run gets its own seed, derived from `SEED`, and each replicate
+# its own generator, derived from that: so the replicates can run on the workers of a Dask
+# cluster (`SCHEDULER`) and give the same ranks as here.
 
 # %%
 runs = {
@@ -274,7 +277,9 @@ runs = {
     "hierarchical, wrong prior (negative control)": (simulate_hierarchical, fit_wrong_prior),
 }
 ranks = {
-    name: calibration.simulate_ranks(simulate, fit, REPLICATES, RANKED_DRAWS, SEED + i, label=name)
+    name: calibration.simulate_ranks(
+        simulate, fit, REPLICATES, RANKED_DRAWS, SEED + i, label=name, scheduler=SCHEDULER
+    )
     for i, (name, (simulate, fit)) in enumerate(runs.items())
 }
 values = {name: calibration.pit(table, SEED + i) for i, (name, table) in enumerate(ranks.items())}

@@ -59,3 +59,20 @@ def test_large_data_are_frozen_for_the_fit_and_refits_still_take_new_data(monkey
     np.testing.assert_array_equal(
         sample(sampler).posterior["theta"].to_numpy(), direct.posterior["theta"].to_numpy()
     )
+
+
+def test_a_pickled_sampler_compiles_once_where_it_lands_and_draws_the_same(monkeypatch):
+    import pickle
+
+    import cloudpickle
+
+    sampler = fits.CompiledSampler(no_pooling_model())
+    data = {"successes": SUCCESSES * [1, 0, 1, 1]}
+    expected = sample(sampler, data).posterior["theta"].to_numpy()
+    blob = cloudpickle.dumps(sampler)  # as a Dask worker receives it
+    monkeypatch.setattr(fits, "_COMPILED", {})  # another process: nothing compiled yet
+    copy = pickle.loads(blob)
+    assert copy._compiled is None
+    np.testing.assert_array_equal(sample(copy, data).posterior["theta"].to_numpy(), expected)
+    again = pickle.loads(blob)
+    assert again._compiled is copy._compiled  # the second copy reuses the compilation

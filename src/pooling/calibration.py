@@ -40,6 +40,7 @@ __all__ = [
     "band_prob",
     "pit",
     "rank",
+    "replicate_ranks",
     "simulate_ranks",
     "thin",
     "uniformity",
@@ -91,13 +92,51 @@ def rank(draws: np.ndarray, truth: float, rng: np.random.Generator) -> int:
     return below + int(rng.integers(0, ties + 1))
 
 
+def replicate_ranks(
+    simulate: Simulate, fit: Fit, replicate: int, n_draws: int, seed: int
+) -> dict[str, int]:
+    """One replicate: simulate from the prior, fit, and rank each true value.
+
+    Everything random in it comes from its own generator,
+    ``numpy.random.default_rng([seed, replicate])`` (the simulation, the fit's seed and the
+    tie-breaking of the ranks), so a replicate gives the same ranks wherever and in whatever
+    order it runs.
+
+    Parameters
+    ----------
+    simulate, fit, n_draws, seed
+        As for :func:`simulate_ranks`.
+    replicate : int
+        Its number.
+
+    Returns
+    -------
+    dict
+        The rank of each quantity, and ``divergences``.
+    """
+    rng = np.random.default_rng([seed, replicate])
+    fit_seed = int(rng.integers(0, 2**31))
+    truth, data = simulate(rng)
+    draws, divergences = fit(data, fit_seed)
+    row = {q: rank(thin(draws[q], n_draws), value, rng) for q, value in truth.items()}
+    row["divergences"] = int(divergences)
+    return row
+
+
 def simulate_ranks(
-    simulate: Simulate, fit: Fit, replicates: int, n_draws: int, seed: int, label: str = ""
+    simulate: Simulate,
+    fit: Fit,
+    replicates: int,
+    n_draws: int,
+    seed: int,
+    label: str = "",
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Simulate from the prior, fit, and rank the truth, ``replicates`` times.
 
     Every replicate is kept, whatever its fit reports: dropping the awkward ones would bias
-    the check towards passing.
+    the check towards passing. The replicates are independent (:func:`replicate_ranks`), so
+    they can run on the workers of a Dask cluster, with the same ranks as here.
 
     Parameters
     ----------
@@ -115,6 +154,10 @@ def simulate_ranks(
     label : str, optional
         What the replicates are of, for the progress that ``make`` shows
         (:func:`pooling.progress.report`).
+    scheduler : str, optional
+        A Dask scheduler's address: the replicates run on its workers (``simulate`` and
+        ``fit`` travel there by ``cloudpickle``; a :class:`pooling.fits.CompiledSampler`
+        compiles once per worker). Default: here, one after another.
 
     Returns
     -------
@@ -122,19 +165,33 @@ def simulate_ranks(
         One row per replicate: the rank of each quantity (columns in the order of ``truth``)
         and ``divergences``. ``attrs["n_draws"]`` is ``n_draws``.
     """
-    rng = np.random.default_rng(seed)
-    fit_seeds = rng.integers(0, 2**31, size=replicates)
-    rows = []
-    for replicate in range(replicates):
-        truth, data = simulate(rng)
-        draws, divergences = fit(data, int(fit_seeds[replicate]))
-        row = {q: rank(thin(draws[q], n_draws), value, rng) for q, value in truth.items()}
-        row["divergences"] = int(divergences)
-        rows.append(row)
-        report(replicate + 1, replicates, f"{label}: replicates" if label else "replicates")
+    what = f"{label}: replicates" if label else "replicates"
+    args = (simulate, fit, n_draws, seed)
+    if scheduler:
+        rows = _on_cluster(scheduler, args, replicates, what)
+    else:
+        rows = []
+        for replicate in range(replicates):
+            rows.append(replicate_ranks(simulate, fit, replicate, n_draws, seed))
+            report(replicate + 1, replicates, what)
     table = pd.DataFrame(rows).rename_axis("replicate")
     table.attrs["n_draws"] = n_draws
     return table
+
+
+def _on_cluster(scheduler: str, args: tuple, replicates: int, what: str) -> list[dict]:
+    """:func:`replicate_ranks` of every replicate on the cluster, in replicate order."""
+    from distributed import Client, as_completed
+
+    simulate, fit, n_draws, seed = args
+    with Client(scheduler, set_as_default=False) as client:
+        # Scattered once, not sent again with each of the replicates.
+        simulate, fit = client.scatter([simulate, fit], broadcast=True, hash=False)
+        futures = [client.submit(replicate_ranks, simulate, fit, r, n_draws, seed, pure=False)
+                   for r in range(replicates)]  # fmt: skip
+        for done, _ in enumerate(as_completed(futures, loop=client.loop), start=1):
+            report(done, replicates, what)
+        return client.gather(futures)
 
 
 def pit(ranks: pd.DataFrame, seed: int) -> pd.DataFrame:

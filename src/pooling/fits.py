@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 import warnings
 from collections.abc import Callable
 
@@ -29,6 +30,8 @@ MASS_MATRICES = {
 
 #: What compiles a model for nutpie (see :func:`use_compiler`); ``None``: nutpie's own.
 _compiler: Callable | None = None
+#: The samplers compiled in this process, by token: what an unpickled copy reuses.
+_COMPILED: dict[str, CompiledSampler] = {}
 
 
 def use_compiler(compile_model: Callable | None) -> None:
@@ -81,17 +84,35 @@ class CompiledSampler:
             )
         self.model, self.sampler = model, sampler
         self._nutpie_options, self._pymc_options = MASS_MATRICES[mass_matrix]
+        self._token = uuid.uuid4().hex
         self._compiled = self._refittable = None
-        if sampler == "nutpie":
-            sizes = [container.get_value().size for container in model.data_vars]
-            frozen = max(sizes, default=0) >= FREEZE_FROM
-            self._compiled = self._compile(freeze_model=frozen)
-            self._refittable = None if frozen else self._compiled
+        self._compile_once()
+
+    def _compile_once(self) -> None:
+        if self.sampler != "nutpie" or self._compiled is not None:
+            return
+        sizes = [container.get_value().size for container in self.model.data_vars]
+        frozen = max(sizes, default=0) >= FREEZE_FROM
+        self._compiled = self._compile(freeze_model=frozen)
+        self._refittable = None if frozen else self._compiled
+        _COMPILED[self._token] = self
 
     def _compile(self, **kwargs):
         import nutpie
 
         return (_compiler or nutpie.compile_pymc_model)(self.model, **kwargs)
+
+    # A compiled nutpie model cannot be pickled: a copy sent to another process (a Dask
+    # worker) compiles there on its first fit, and every later copy of the same sampler in
+    # that process reuses that compilation.
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_compiled": None, "_refittable": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        known = _COMPILED.get(self._token)
+        if known is not None:
+            self._compiled, self._refittable = known._compiled, known._refittable
 
     def sample(
         self,
@@ -122,6 +143,7 @@ class CompiledSampler:
             Posterior and sample statistics (the sampler's own convergence warnings are
             off: the notebooks check convergence themselves).
         """
+        self._compile_once()
         if self._compiled is not None:
             import nutpie
 
@@ -129,6 +151,7 @@ class CompiledSampler:
             if data:
                 if self._refittable is None:
                     self._refittable = self._compile(freeze_model=False)
+                    _COMPILED[self._token] = self
                 compiled = self._refittable.with_data(**data)
             return nutpie.sample(
                 compiled, draws=draws, tune=tune, chains=chains, target_accept=target_accept,

@@ -1,11 +1,12 @@
-"""The estimates on a real Dask cluster on 127.0.0.1: the same bytes as in one process, even
-when a worker is killed in the middle of the run."""
+"""The estimates and the calibration on a real Dask cluster on 127.0.0.1: the same bytes and
+ranks as in one process, even when a worker is killed in the middle of the run."""
 
 from __future__ import annotations
 
 import os
 import signal
-import threading
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from pooling.runner import cluster, takeaway
+from pooling.runner import cluster
 from pooling.runner.cli import main
 
 LABELS = {"group": "ad", "trials": "impressions", "successes": "clicks"}
@@ -45,11 +46,33 @@ def data(tmp_path_factory):
     return directory
 
 
+#: Ranks from fewer joint draws: the same work, a tenth of it (the client chooses the draws).
+FEWER_RANK_DRAWS = "import sys; from pooling import estimates; estimates.RANK_BUDGET = 10**7; "
+
+
+def _estimates(data, out, scheduler=None, **popen):
+    """``python -m pooling estimates`` in a process of its own, as a user runs it (the command
+    itself switches to the portable settings, as the workers have them)."""
+    settings = [arg for name, value in QUICK.items() for arg in ("-p", name, str(value))]
+    command = [sys.executable, "-c", FEWER_RANK_DRAWS + "from pooling.runner.cli import main; "
+               "sys.exit(main())", "estimates", "--data", str(data), "--out", str(out),
+               "--group", "ad", "--trials", "impressions", "--successes", "clicks", *settings,
+               *(["--scheduler", scheduler] if scheduler else [])]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **popen)  # fmt: skip
+
+
+def _finished(process):
+    stdout, stderr = process.communicate(timeout=600)
+    return process.returncode, stderr
+
+
 @pytest.fixture(scope="module")
 def here(data, tmp_path_factory):
-    """The run on this process's threads: the reference."""
+    """The run on the threads of one process: the reference."""
     out = tmp_path_factory.mktemp("here") / "out"
-    takeaway.run_estimates(data, out, LABELS, QUICK)
+    status, stderr = _finished(_estimates(data, out))
+    assert status == 0, stderr
     return out
 
 
@@ -58,38 +81,32 @@ def _files(out):
 
 
 def test_a_partitioned_table_gives_the_same_bytes_on_the_cluster(local, data, here, tmp_path):
-    address, _ = local
-    out = takeaway.run_estimates(data, tmp_path / "out", LABELS, QUICK, scheduler=address)
-    assert len(list(out.iterdir())) == 18  # three models x six parts
+    status, stderr = _finished(_estimates(data, tmp_path / "out", local[0]))
+    assert status == 0, stderr
+    assert "warning" not in stderr  # the workers have the portable settings
+    assert len(list((tmp_path / "out" / "estimates.parquet").iterdir())) == 18  # 3 models x 6
     assert _files(tmp_path / "out") == _files(here)
 
 
 def test_a_killed_worker_changes_nothing(data, here, tmp_path):
     # A cluster of its own: the one worker left carries on alone.
     with cluster.local_processes(workers=2, memory_limit="2GiB") as (address, pids):
-        killed = []
-
-        def kill_when_the_fit_is_done():
-            # The staging directory appears once the population is fitted, with every part
-            # read and held by the workers and all of the per-group work still ahead.
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline and not any(tmp_path.glob(".out.staging-*")):
-                time.sleep(0.05)
-            os.kill(pids["workers"][0], signal.SIGKILL)
-            killed.append(time.monotonic())
-
-        watcher = threading.Thread(target=kill_when_the_fit_is_done, daemon=True)
-        watcher.start()
-        try:
-            takeaway.run_estimates(data, tmp_path / "out", LABELS, QUICK, scheduler=address)
-        except Exception as err:  # allowed: one clear line, and OUT untouched
-            assert "\n" not in str(err).strip()
-            assert not (tmp_path / "out").exists()
-        else:
-            assert _files(tmp_path / "out") == _files(here)
-        watcher.join()
-        assert killed, "the worker was not killed during the run"
-        assert not psutil.pid_exists(pids["workers"][0])
+        run = _estimates(data, tmp_path / "out", address)
+        # The staging directory appears once the population is fitted, with every part read
+        # and held by the workers and all of the per-group work still ahead.
+        deadline = time.monotonic() + 300
+        while not any(tmp_path.glob(".out.staging-*")) and time.monotonic() < deadline:
+            assert run.poll() is None, run.communicate()
+            time.sleep(0.05)
+        os.kill(pids["workers"][0], signal.SIGKILL)
+        assert run.poll() is None, "the run ended before the worker was killed"
+        status, stderr = _finished(run)
+    if status == 0:
+        assert _files(tmp_path / "out") == _files(here)
+    else:  # allowed: one clear line, and OUT untouched
+        assert len(stderr.strip().splitlines()) == 1 and stderr.startswith("error: "), stderr
+        assert not (tmp_path / "out").exists()
+    assert not psutil.pid_exists(pids["workers"][0])
 
 
 def test_no_scheduler_at_the_address_is_one_line(tmp_path, capsys):
@@ -99,3 +116,45 @@ def test_no_scheduler_at_the_address_is_one_line(tmp_path, capsys):
     assert status == 2 and len(err) == 1
     assert err[0].startswith("error: no Dask scheduler answers at tcp://127.0.0.1:9")
     assert not (tmp_path / "out").exists()
+
+
+# --- calibration: the replicates on the workers --------------------------------------------
+#: A small calibration, run here and on the cluster by one portable process (as notebook 05's
+#: kernel is one): its simulator and fit live in ``__main__`` and travel by value.
+CALIBRATION = """
+import sys
+import numpy as np
+import pymc as pm
+from pooling import calibration
+from pooling.fits import CompiledSampler
+
+TRIALS = np.array([5, 9, 12, 20])
+with pm.Model() as model:
+    successes = pm.Data("successes", np.zeros(TRIALS.size, dtype=int))
+    theta = pm.Beta("theta", 0.5, 0.5, shape=TRIALS.size)
+    pm.Binomial("y", n=TRIALS, p=theta, observed=successes)
+sampler = CompiledSampler(model)
+
+def simulate(rng):
+    theta = rng.beta(0.5, 0.5, size=TRIALS.size)
+    return {"theta[0]": theta[0]}, {"successes": rng.binomial(TRIALS, theta)}
+
+def fit(data, seed):
+    idata = sampler.sample(draws=200, tune=200, chains=2, target_accept=0.8, seed=seed,
+                           data=data)
+    theta = idata.posterior["theta"].to_numpy()
+    return {"theta[0]": theta[..., 0]}, int(idata.sample_stats["diverging"].sum())
+
+address, out = sys.argv[1:]
+for where, scheduler in (("here", None), ("there", address)):
+    table = calibration.simulate_ranks(simulate, fit, 8, 50, seed=4, scheduler=scheduler)
+    table.to_csv(f"{out}/{where}.csv")
+"""
+
+
+def test_calibration_ranks_are_the_same_on_the_cluster(local, tmp_path):
+    subprocess.run([sys.executable, "-c", CALIBRATION, local[0], str(tmp_path)], check=True,
+                   env={**os.environ, **cluster.PORTABLE}, timeout=600)  # fmt: skip
+    here = pd.read_csv(tmp_path / "here.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "there.csv"), here)
+    assert here["theta[0]"].nunique() > 1 and len(here) == 8

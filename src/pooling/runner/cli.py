@@ -210,10 +210,26 @@ def quiet_notices() -> None:
         os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [present, QUIET_WARNINGS]))
 
 
+def _portable_or_again() -> None:
+    """Start this command again with the portable settings, if it lacks them.
+
+    They are read when a process starts, and an estimates run computes in this process what
+    a cluster's workers compute in theirs (:data:`pooling.runner.cluster.PORTABLE`): both
+    must have them for the same bytes.
+    """
+    from pooling.runner.cluster import PORTABLE, is_portable
+
+    if not is_portable():
+        command = [sys.executable, "-m", "pooling", *sys.argv[1:]]
+        os.execve(sys.executable, command, {**os.environ, **PORTABLE})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run; see ``python -m pooling --help``."""
     args = _parser().parse_args(argv)
     quiet_notices()
+    if args.command == "estimates" and argv is None:
+        _portable_or_again()
     if args.command == "lint":
         from pooling.runner.lint import check_notebooks
 

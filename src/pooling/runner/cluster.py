@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
-__all__ = ["CONNECT_TIMEOUT", "ClusterError", "connect", "local_processes"]
+from pooling import portable
+
+__all__ = ["CONNECT_TIMEOUT", "PORTABLE", "ClusterError", "connect", "is_portable", "local_processes"]
 
 #: Seconds to wait for the scheduler to answer.
 CONNECT_TIMEOUT = 10
@@ -60,15 +62,39 @@ def connect(address: str | None = None, threads: int | None = None):
             "one (dask scheduler) with workers (dask worker ADDRESS), or correct SCHEDULER"
         ) from None
     with client:
+        _say_if_not_portable(client)
         yield client
+
+
+#: The environment of every process whose numbers must match: the portable settings, and
+#: the fixed hash seed that orders model graphs as the kernels' do.
+PORTABLE = {**portable.ENV, "PYTHONHASHSEED": "0"}
+
+
+def is_portable(environ=os.environ) -> bool:
+    """Whether a process started with ``environ`` computes what every other such one does."""
+    return portable.is_portable(environ) and environ.get("PYTHONHASHSEED") == "0"
+
+
+def _say_if_not_portable(client) -> None:
+    """One line when some worker lacks :data:`PORTABLE`: its last bits may differ from here."""
+    import sys
+
+    answers = client.run(is_portable)
+    lacking = sorted(worker for worker, ok in answers.items() if not ok)
+    if lacking:
+        names = ", ".join(f"{k}={v}" for k, v in PORTABLE.items())
+        print(f"warning: {len(lacking)} of {len(answers)} Dask workers were started without "
+              f"the portable settings, so their numbers may differ from a run here in the last "
+              f"bits; fix: start them with {names}", file=sys.stderr)  # fmt: skip
 
 
 @contextmanager
 def local_processes(workers: int = 2, memory_limit: str = "4GiB", threads: int = 1):
     """A real Dask cluster on 127.0.0.1: one scheduler and ``workers`` worker processes.
 
-    Started with the ``dask`` command of this environment (no nanny, so that a killed
-    worker stays dead), and stopped by process id on the way out. For the tests and the
+    Started with the ``dask`` command of this environment and :data:`PORTABLE` (no nanny,
+    so that a killed worker stays dead), and stopped by process id on the way out. For the tests and the
     benchmarks; a run itself never starts a cluster.
 
     Parameters
@@ -98,7 +124,8 @@ def local_processes(workers: int = 2, memory_limit: str = "4GiB", threads: int =
     processes = []
     with tempfile.TemporaryDirectory(prefix="pooling-cluster-") as scratch:
         file = Path(scratch) / "scheduler.json"
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
+                 "env": {**os.environ, **PORTABLE}}  # fmt: skip
         try:
             processes.append(subprocess.Popen(
                 [*dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
