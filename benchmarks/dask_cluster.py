@@ -61,8 +61,9 @@ def _size(path: Path) -> int:
 
 def run(data: Path, out: Path, scheduler: str | None, workers: list[int]) -> dict:
     """``python -m pooling estimates`` on ``data``: seconds and peak memories (bytes)."""
-    command = [sys.executable, "-m", "pooling", "estimates", "--data", data, "--group",
-               COLUMNS[0], "--trials", COLUMNS[1], "--successes", COLUMNS[2], "--out", out]  # fmt: skip
+    group, trials, successes = COLUMNS
+    command = [sys.executable, "-m", "pooling", "estimates", "--data", data, "--out", out,
+               "--group", group, "--trials", trials, "--successes", successes]  # fmt: skip
     if scheduler:
         command += ["--scheduler", scheduler]
     watched = [PeakMemory(pid, every=1.0) for pid in workers]
@@ -112,12 +113,11 @@ def main(argv: list[str] | None = None) -> int:
             if n_groups == min(args.sizes):
                 here = Path(tmp) / "here"
                 local = run(data, here, None, [])
-                same = same_bytes(out, here)
+                same = "byte for byte the same" if same_bytes(out, here) else "NOT the same"
                 notes.append(
                     f"At {n_groups:,} groups the same run on this process's threads took "
                     f"{local['seconds'] / 60:.1f} minutes (peak {local['client'] / 2**30:.2f} "
-                    f"GiB), and its files are {'byte for byte the same' if same else 'NOT the same'}"
-                    " as the cluster's."
+                    f"GiB), and its files are {same} as the cluster's."
                 )
                 shutil.rmtree(here)
     write_section(
@@ -130,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         "proportional set size of each process.\n\n"
         "| groups | files | distinct pairs | minutes | client peak GiB | worker peak GiB | "
         "input MiB | rows written | output MiB |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        + "\n".join(rows)
+        + "\n\n"
         + " ".join(notes),
     )
     return 0

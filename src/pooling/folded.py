@@ -42,7 +42,9 @@ class RisingTerms:
         ``(distinct k, count)`` for ``y``, ``N - y`` and ``N``.
     """
 
-    def __init__(self, trials: np.ndarray, successes: np.ndarray, weights: np.ndarray | None = None):
+    def __init__(
+        self, trials: np.ndarray, successes: np.ndarray, weights: np.ndarray | None = None
+    ):
         trials, successes = np.asarray(trials), np.asarray(successes)
         weights = np.ones(trials.shape) if weights is None else np.asarray(weights, float)
         self.successes = _tally(successes, weights)

@@ -49,3 +49,22 @@ def test_other_warnings_still_show(tmp_path):
     code = "import warnings; warnings.warn('mine', FutureWarning)"
     shown = _python(["-c", code], tmp_path, "other", {"PYTHONWARNINGS": QUIET_WARNINGS})
     assert "FutureWarning: mine" in shown.stderr
+
+
+def test_estimates_restart_with_the_portable_settings_when_they_lack_them(monkeypatch):
+    from pooling.runner import cli
+    from pooling.runner.cluster import PORTABLE
+
+    started = []
+    monkeypatch.setattr(os, "execve", lambda *args: started.append(args))
+    monkeypatch.setattr(sys, "argv", ["pooling", "estimates", "--out", "x"])
+    for name in PORTABLE:
+        monkeypatch.delenv(name, raising=False)
+    cli._portable_or_again()
+    ((program, command, env),) = started
+    assert command == [sys.executable, "-m", "pooling", "estimates", "--out", "x"]
+    assert all(env[name] == value for name, value in PORTABLE.items())
+    for name, value in PORTABLE.items():
+        monkeypatch.setenv(name, value)
+    cli._portable_or_again()  # already portable: carries on here
+    assert len(started) == 1

@@ -51,15 +51,15 @@ FEWER_RANK_DRAWS = "import sys; from pooling import estimates; estimates.RANK_BU
 
 
 def _estimates(data, out, scheduler=None, **popen):
-    """``python -m pooling estimates`` in a process of its own, as a user runs it (the command
-    itself switches to the portable settings, as the workers have them)."""
+    """``python -m pooling estimates`` in a process of its own, as a user runs it, with the
+    portable settings that the command would otherwise restart itself with."""
     settings = [arg for name, value in QUICK.items() for arg in ("-p", name, str(value))]
     command = [sys.executable, "-c", FEWER_RANK_DRAWS + "from pooling.runner.cli import main; "
                "sys.exit(main())", "estimates", "--data", str(data), "--out", str(out),
                "--group", "ad", "--trials", "impressions", "--successes", "clicks", *settings,
                *(["--scheduler", scheduler] if scheduler else [])]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **popen)  # fmt: skip
+                            env={**os.environ, **cluster.PORTABLE}, **popen)  # fmt: skip
 
 
 def _finished(process):

@@ -249,7 +249,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as err:
         from pooling.data import DataError  # here: pandas only when something went wrong
-
         from pooling.runner.cluster import ClusterError
 
         if isinstance(err, (DataError, ParameterError, ClusterError)):  # nothing was run

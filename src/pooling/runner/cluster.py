@@ -14,7 +14,8 @@ from contextlib import contextmanager
 
 from pooling import portable
 
-__all__ = ["CONNECT_TIMEOUT", "PORTABLE", "ClusterError", "connect", "is_portable", "local_processes"]
+__all__ = ["CONNECT_TIMEOUT", "PORTABLE", "ClusterError", "connect", "is_portable",
+           "local_processes"]  # fmt: skip
 
 #: Seconds to wait for the scheduler to answer.
 CONNECT_TIMEOUT = 10
@@ -94,8 +95,8 @@ def local_processes(workers: int = 2, memory_limit: str = "4GiB", threads: int =
     """A real Dask cluster on 127.0.0.1: one scheduler and ``workers`` worker processes.
 
     Started with the ``dask`` command of this environment and :data:`PORTABLE` (no nanny,
-    so that a killed worker stays dead), and stopped by process id on the way out. For the tests and the
-    benchmarks; a run itself never starts a cluster.
+    so that a killed worker stays dead), and stopped by process id on the way out. For the
+    tests and the benchmarks; a run itself never starts a cluster.
 
     Parameters
     ----------

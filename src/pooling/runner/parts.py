@@ -85,7 +85,9 @@ def _parquet_parts(path: Path, start: int) -> list[Part]:
     try:
         metadata = pq.ParquetFile(path).metadata
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
-        raise DataError(f"{path}: not a readable Parquet file ({exc}); fix: write it again") from None
+        raise DataError(
+            f"{path}: not a readable Parquet file ({exc}); fix: write it again"
+        ) from None
     parts, chosen, rows, first = [], [], 0, 0
     for group in range(metadata.num_row_groups):
         chosen.append(group)
