@@ -35,9 +35,11 @@ def test_arviz_refactor_notice_is_silenced_for_the_runner_and_its_children(tmp_p
 
     plain = _python(["-c", "import arviz"], tmp_path, "plain")
     assert "ArviZ is undergoing a major refactor" in plain.stderr  # the notice is real
-    run = _python(["-m", "pooling", "estimates", "--out", "x", "-p", "NOPE", "1"], tmp_path, "run")
-    assert run.returncode == 2 and run.stderr.splitlines() == [
-        run.stderr.strip()] and "unknown setting NOPE" in run.stderr  # fmt: skip
+    # A fit too short for its convergence check: ArviZ is imported, and the run fails.
+    run = _python(["-m", "pooling", "estimates", "--out", "x", "-p", "DRAWS", "100", "-p", "TUNE",
+                   "200"], tmp_path, "run")  # fmt: skip
+    assert run.returncode == 1 and run.stderr.splitlines() == [
+        run.stderr.strip()] and "Convergence check failed" in run.stderr  # fmt: skip
     assert (tmp_path / "run" / "arviz").is_dir()  # ArviZ was imported, and kept quiet
     child = _python(["-c", "import arviz"], tmp_path, "child", {"PYTHONWARNINGS": QUIET_WARNINGS})
     assert child.stderr == ""

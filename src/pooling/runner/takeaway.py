@@ -190,7 +190,9 @@ def _first_problem(parts, labels):
     from pooling.runner.part_tasks import problem
 
     found = dask.compute(*[dask.delayed(problem)(part, labels) for part in parts])
-    return DataError(next(line for line in found if line))
+    # None only if the part that failed reads cleanly now (it changed meanwhile).
+    first = next((line for line in found if line), None)
+    return DataError(first or f"{parts[0].path}: a part changed while it was read; fix: run again")
 
 
 def _repeated_name(parts, labels, frames, hashes):
