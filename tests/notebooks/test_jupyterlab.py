@@ -1,11 +1,12 @@
 """The notebooks as a reader meets them: Run All in JupyterLab, and GitHub's HTML, in a browser.
 
 JupyterLab runs from ``.venv`` on 127.0.0.1 with a token, over a scratch copy of the
-notebooks; Playwright drives Debian's ``chromium`` (``make test`` installs it when missing;
-Playwright downloads no browser of its own). Each notebook is opened, run with *Run All Cells*
-from the menu and left to finish; then no cell may show an error, every figure must have
-loaded, and every line the committed notebook printed (the watermark aside) must be on the
-page: the numbers a reader sees are the committed ones. Figures and results go to the test
+notebooks without their outputs; Playwright drives Debian's ``chromium`` (``make test``
+installs it when missing; Playwright downloads no browser of its own). Each notebook is
+opened, run with *Run All Cells* from the menu and left to finish, and saved; then the saved
+file may hold no error and no cell left unrun, every figure on the page must have loaded, and
+every line the committed notebook printed (the watermark aside) must be on the page: the
+numbers a reader sees are the committed ones. Figures and results go to the test
 session's scratch directory (``conftest.py``); a screenshot of each notebook is kept under the
 test's temporary directory. The calibration notebook runs with 20 replicates (its numbers are
 then not the committed ones, and only errors and figures are checked).
@@ -64,6 +65,33 @@ def image_count(path: Path, kinds=("image/png", "image/svg+xml")) -> int:
     )
 
 
+def saved_problems(page, saved: Path, timeout: float = 60) -> list[str]:
+    """Save the notebook shown and list its errors and the code cells that did not run.
+
+    The page shows an error through the renderer of standard error, as it shows a warning;
+    the saved file tells them apart.
+    """
+    before = saved.stat().st_mtime_ns
+    page.keyboard.press("Escape")  # command mode, then the notebook's Save
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + timeout
+    while saved.stat().st_mtime_ns == before:
+        if time.monotonic() > deadline:
+            return [f"JupyterLab did not save {saved.name} within {timeout:.0f} s"]
+        time.sleep(0.2)
+    time.sleep(0.5)  # let the write finish
+    nb = nbformat.read(saved, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    problems = [
+        f"{output['ename']}: {output['evalue']}"
+        for cell in code
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+    ]
+    not_run = sum(cell.execution_count is None for cell in code)
+    return problems + ([f"{not_run} code cells did not run"] if not_run else [])
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,13 +100,21 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """JupyterLab on 127.0.0.1 over a scratch copy of the notebooks; yields (url, token)."""
+    """JupyterLab on 127.0.0.1 over a scratch copy of the notebooks.
+
+    Yields ``(url, token, scratch)``: the copies are in ``scratch / "notebooks"``.
+    """
     scratch = tmp_path_factory.mktemp("lab")
     (scratch / "notebooks").mkdir()
     for path in NOTEBOOKS:
-        text = path.read_text(encoding="utf-8")
+        # Without the committed outputs: whatever the page shows, this run produced.
+        nb = nbformat.read(path, as_version=4)
         old, new = REDUCED.get(path.stem, ("", ""))
-        (scratch / "notebooks" / path.name).write_text(text.replace(old, new), encoding="utf-8")
+        for cell in nb.cells:
+            cell.source = cell.source.replace(old, new)
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nbformat.write(nb, scratch / "notebooks" / path.name)
     # Render every cell (JupyterLab otherwise renders only what is near the viewport).
     settings = scratch / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
@@ -111,7 +147,7 @@ def lab(tmp_path_factory):
                 time.sleep(0.5)
         else:
             pytest.fail(f"JupyterLab did not start: {(scratch / 'server.log').read_text()}")
-        yield url, token
+        yield url, token, scratch
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -135,30 +171,35 @@ def loaded_images(page, selector: str) -> list[bool]:
     )
 
 
+def run_all_cells(page, lab, name: str) -> list[str]:
+    """Open ``notebooks/name`` in JupyterLab, Run All, and return :func:`saved_problems`."""
+    url, token, scratch = lab
+    # ?reset: a workspace of its own, not the notebooks opened before
+    page.goto(f"{url}/lab/tree/notebooks/{name}?reset&token={token}")
+    page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=120_000)
+    page.click("li.lm-MenuBar-item >> text=Run", timeout=30_000)
+    page.click("li.lm-Menu-item >> text=Run All Cells", timeout=30_000)
+    # Finished, or stopped at an error (Run All runs no further cell then): a cell has run,
+    # and none is waiting or running.
+    page.wait_for_function(
+        """() => {
+            const prompts = Array.from(document.querySelectorAll('ACTIVE .jp-InputArea-prompt'))
+                .map(p => p.textContent.trim());
+            return prompts.some(t => /^\\[\\d+\\]:$/.test(t))
+                && !prompts.some(t => t.includes('*'));
+        }""".replace("ACTIVE", ACTIVE),
+        timeout=RUN_TIMEOUT * 1000,
+    )
+    return saved_problems(page, scratch / "notebooks" / name)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_run_all_in_jupyterlab(path, lab, browser, tmp_path):
-    url, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        # ?reset: a workspace of its own, not the notebooks opened before
-        page.goto(f"{url}/lab/tree/notebooks/{path.name}?reset&token={token}")
-        page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=120_000)
-        page.click("li.lm-MenuBar-item >> text=Run", timeout=30_000)
-        page.click("li.lm-Menu-item >> text=Run All Cells", timeout=30_000)
-        # Finished: the last cell has an execution count and no cell is waiting or running.
-        page.wait_for_function(
-            """() => {
-                const prompts = Array.from(document.querySelectorAll(
-                        'ACTIVE .jp-InputArea-prompt'))
-                    .map(p => p.textContent.trim());
-                return prompts.length > 0 && /^\\[\\d+\\]:$/.test(prompts[prompts.length - 1])
-                    && !prompts.some(t => t.includes('*'));
-            }""".replace("ACTIVE", ACTIVE),
-            timeout=RUN_TIMEOUT * 1000,
-        )
+        problems = run_all_cells(page, lab, path.name)
         page.screenshot(path=str(tmp_path / f"{path.stem}.png"))
-        errors = page.locator(f'{ACTIVE} [data-mime-type="application/vnd.jupyter.error"]').count()
-        assert errors == 0, f"{path.name}: {errors} cells show an error"
+        assert not problems, f"{path.name} in JupyterLab: {problems}"
         images = loaded_images(page, f"{ACTIVE} .jp-OutputArea-output img")
         assert len(images) == image_count(path) and all(images), f"{path.name}: {images}"
         text = page.inner_text(f"{ACTIVE} .jp-Notebook")
@@ -168,6 +209,22 @@ def test_run_all_in_jupyterlab(path, lab, browser, tmp_path):
             assert not missing, f"{path.name} shows other numbers than committed: {missing}"
     finally:
         page.close()
+
+
+def test_an_error_in_jupyterlab_fails_the_run(lab, browser):
+    """The negative control: a cell that raises is caught, and so are the cells it stops."""
+    nb = nbformat.v4.new_notebook()
+    # The committed notebooks' kernel: without one, JupyterLab asks which to start.
+    nb.metadata.kernelspec = nbformat.read(NOTEBOOKS[0], as_version=4).metadata.kernelspec
+    nb.cells = [nbformat.v4.new_code_cell(code) for code in
+                ("print('before')", "raise ValueError('planted')", "print('after')")]  # fmt: skip
+    nbformat.write(nb, lab[2] / "notebooks" / "planted_error.ipynb")
+    page = browser.new_page()
+    try:
+        problems = run_all_cells(page, lab, "planted_error.ipynb")
+    finally:
+        page.close()
+    assert problems == ["ValueError: planted", "1 code cells did not run"]
 
 
 def test_github_html_shows_every_image(browser, tmp_path):
