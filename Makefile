@@ -14,6 +14,8 @@ SOURCES := $(filter-out $(ON_DEMAND),$(sort $(wildcard notebooks/[0-9][0-9]_*.py
 # Notebooks executed at the same time (independent ones run in parallel, each in a kernel
 # forked from one warm process: see src/pooling/runner/kernels.py).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# Test processes of `make test` (pytest-xdist; the units of work are set in conftest.py).
+TEST_JOBS ?= $(JOBS)
 
 # Your own data: make DATA=path.csv GROUP=name TRIALS=name SUCCESSES=name OUT=directory
 DATA ?=
@@ -110,7 +112,7 @@ qemu: ## Make sure qemu-x86_64 is installed (for BENCH=portability)
 	$(call debian-package,qemu-x86_64,qemu-user,QEMU_MISSING)
 
 test: $(INSTALLED) | dot chromium ## Run the whole test suite (package tests, nbval, JupyterLab in a browser)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder
 
 # Benchmarks (never part of `make test`): BENCH=collection, samplers or scale for just one;
 # BENCH=groups the whole collection at the default settings on 17,593 real and 2e4 and 1e6
@@ -121,6 +123,7 @@ test: $(INSTALLED) | dot chromium ## Run the whole test suite (package tests, nb
 # BENCH=portability the hierarchical fit on CPU models emulated by qemu (~5 minutes);
 # BENCH=estimates the table of estimates alone on 17,593 real and 2e4 and 1e6 synthetic groups;
 # BENCH=refit_se whether a leave-one-out refit's standard error is honest (~30 s);
+# BENCH=beta_tails SciPy's two ways to the upper tail of a Beta, for the estimates (~1 minute);
 # BENCH=distributed the estimates of 1e5 to 1e7 groups on a local 2-worker Dask cluster
 # (~15 minutes; its script is dask_cluster.py: a distributed.py would hide the package).
 BENCH ?= collection samplers scale

@@ -67,6 +67,21 @@ def test_threshold_probabilities_and_q_values(groups):
         estimates.no_pooling(groups, threshold=1.5)
 
 
+def test_threshold_probabilities_hold_their_digits_far_in_the_tails():
+    # Probabilities from 1 - 1e-6 down to 1e-37, and some that underflow to 0.
+    trials = np.array([20_000, 20_000, 5_000, 5_000, 300, 3, 2_000])
+    groups = pd.DataFrame({"trials": trials, "successes": [100, 19_900, 1, 4_990, 150, 0, 600]},
+                          index=pd.Index(list("abcdefg"), name="vehicle"))  # fmt: skip
+    a, b = 0.5 + groups["successes"], 0.5 + trials - groups["successes"]
+    smallest = 1.0
+    for threshold in (0.003, 0.35, 0.5, 0.999):
+        table = estimates.no_pooling(groups, threshold=threshold)
+        exact_sf = special.betaincc(a, b, threshold)
+        smallest = min(smallest, exact_sf[exact_sf > 0].min())
+        np.testing.assert_allclose(table["p_above_threshold"], exact_sf, rtol=1e-9, atol=1e-300)
+    assert smallest < 1e-30
+
+
 def test_tied_groups_share_one_q_value():
     q = estimates.q_values(np.array([0.9, 0.5, 0.9, 0.2]))
     expected = [0.1, (0.1 + 0.1 + 0.5) / 3, 0.1, (0.1 + 0.1 + 0.5 + 0.8) / 4]

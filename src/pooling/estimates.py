@@ -110,8 +110,20 @@ def _beta_columns(table: pd.DataFrame, a, b) -> pd.DataFrame:
 def _beta_table(groups: pd.DataFrame, a, b, threshold: float | None) -> pd.DataFrame:
     table = _beta_columns(_base(groups), a, b)
     if threshold is not None:
-        table = threshold_test(table, special.betaincc(a, b, _checked(threshold)))
+        at = _checked(threshold)
+        table = threshold_test(table, _upper_tail(a, b, 1 - at))
     return table
+
+
+def _upper_tail(a, b, below):
+    """``P(theta > t)`` for ``theta ~ Beta(a, b)``, given ``below = 1 - t``.
+
+    The same as ``scipy.special.betaincc(a, b, t)``, as the lower tail of ``Beta(b, a)``
+    at ``1 - t``: SciPy's ``betainc`` is about ten times faster than its ``betaincc``
+    (benchmarks/RESULTS.md), which dominates the estimates of a large table. Taking
+    ``1 - t`` from the caller lets it pass one computed without rounding.
+    """
+    return special.betainc(b, a, below)
 
 
 def no_pooling(
@@ -223,12 +235,13 @@ class _Mixtures:
 
     def prob_above(self, threshold: float | None = None) -> np.ndarray:
         """``P(theta > threshold)``; ``threshold=None``: above each draw's ``mu``."""
-        at = threshold
-        if threshold is None:
-            at = (self.alpha / (self.alpha + self.beta))[:, None]
+        if threshold is None:  # 1 - mu, without the rounding of a subtraction
+            below = (self.beta / (self.alpha + self.beta))[:, None]
+        else:
+            below = 1 - threshold
         out = np.empty(len(self.y))
         for part in self._parts(len(self.alpha)):
-            out[part] = special.betaincc(*self._components(part), at).mean(axis=0)
+            out[part] = _upper_tail(*self._components(part), below).mean(axis=0)
         return out
 
     def quantiles(self, mean: np.ndarray, sd: np.ndarray) -> list[np.ndarray]:

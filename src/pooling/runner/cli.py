@@ -187,8 +187,11 @@ def _run(args, parameters: dict) -> int:
 
 
 def _estimates(args, parameters: dict) -> int:
+    from pooling.runner import compile_cache, speedups
     from pooling.runner.takeaway import run_estimates
 
+    if not speedups.plain_requested():  # the population's fit compiles from the disk cache
+        compile_cache.use_in_this_process()
     path = run_estimates(args.data, args.out, _labels(args), parameters, args.scheduler)
     print(f"done: {path}")
     return 0
