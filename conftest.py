@@ -18,6 +18,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from pooling import portable
 from pooling.paths import FIGURES_ENV, RESULTS_ENV, ROOT
 from pooling.runner.speedups import IPYTHON_STARTUP
@@ -26,6 +28,28 @@ _GUARDED = ("figures", "results", "notebooks", "data")
 # nbval would re-run the calibration notebook's 1000 replicates per model; the tests run a
 # reduced, seeded version instead (tests/test_calibration.py).
 collect_ignore = ["notebooks/05_calibration.ipynb"]
+
+# `make test` spreads the tests over processes (pytest-xdist, ``--dist loadgroup``) in units
+# of one file each, so that a module's fixtures are built once. nbval's notebooks and the
+# figure comparison that reads their figures form one unit, in that order.
+_WITH_THE_NOTEBOOKS = ("tests/notebooks/test_figure_regression.py",)
+# Files whose tests share nothing: each test is a unit of its own.
+_EACH_TEST_ALONE = (
+    "tests/runner/test_own_data.py",
+    "tests/runner/test_cli.py",
+    "tests/runner/test_compile_cache.py",
+    "tests/runner/test_schedule.py",
+)
+# The longest units first (benchmarks/RESULTS.md, `make bench BENCH=test_suite`): with
+# ``--no-loadscope-reorder`` the units are handed out in this order, and no process is left
+# with a long one at the end.
+_LONGEST_FIRST = (
+    "tests/notebooks/test_jupyterlab.py",
+    "tests/runner/test_cluster.py",
+    "tests/notebooks/test_execution.py",
+    "notebooks",
+    "tests/runner/test_own_data.py",
+)
 
 
 def _snapshot() -> dict[str, str]:
@@ -51,6 +75,42 @@ def pytest_configure(config):
     startup.parent.mkdir(parents=True)
     startup.write_text(IPYTHON_STARTUP, encoding="utf-8")
     os.environ["IPYTHONDIR"] = str(scratch / "ipython")
+
+
+def _unit(item) -> str:
+    """The unit of work that ``item`` belongs to: its file, or the test alone."""
+    path = item.path.relative_to(ROOT).as_posix()
+    if path.startswith("notebooks/") or path in _WITH_THE_NOTEBOOKS:
+        return "notebooks"
+    if path in _EACH_TEST_ALONE:
+        return item.nodeid
+    return path
+
+
+def _rank(unit: str) -> int:
+    for rank, prefix in enumerate(_LONGEST_FIRST):
+        if unit == prefix or unit.startswith(prefix + "::"):
+            return rank
+    return len(_LONGEST_FIRST)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            item.add_marker(pytest.mark.xdist_group(_unit(item)))
+    items.sort(key=lambda item: _rank(_unit(item)))  # stable: each unit keeps its order
+
+
+def pytest_collection_finish(session):
+    """In a pytest-xdist worker under ``--dist loadgroup``: stop if the units were lost."""
+    if getattr(session.config.option, "loadgroup", False):
+        lost = [item.nodeid for item in session.items if "@" not in item.nodeid]
+        if lost:
+            raise pytest.UsageError(
+                f"pytest-xdist dropped the units of work ({lost[0]} has none): this pytest "
+                "and pytest-xdist do not work together (see pyproject.toml)"
+            )
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -24,8 +24,12 @@ def test_report_stale_says_so_in_one_line_and_runs_nothing(tmp_path, capsys):
 
 def _python(args, tmp_path, name, env=None):
     # A cache directory of its own: ArviZ announces its refactor on its first import of a day.
+    # The compiled models stay where they are, so that the fit need not compile afresh.
+    from pooling.runner.compile_cache import CACHE_ENV, cache_dir
+
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
-    environment.update({**(env or {}), "XDG_CACHE_HOME": str(tmp_path / name)})
+    environment.update({**(env or {}), "XDG_CACHE_HOME": str(tmp_path / name),
+                        CACHE_ENV: str(cache_dir())})  # fmt: skip
     return subprocess.run([sys.executable, *args], capture_output=True, text=True,
                           env=environment, cwd=tmp_path)  # fmt: skip
 

@@ -109,7 +109,8 @@ def test_a_killed_worker_changes_nothing(data, here, tmp_path):
     assert not psutil.pid_exists(pids["workers"][0])
 
 
-def test_no_scheduler_at_the_address_is_one_line(tmp_path, capsys):
+def test_no_scheduler_at_the_address_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)  # nothing will answer: give up soon
     status = main(["estimates", "--out", str(tmp_path / "out"), "--scheduler",
                    "tcp://127.0.0.1:9"])  # fmt: skip
     err = capsys.readouterr().err.strip().splitlines()
