@@ -60,12 +60,14 @@ else
 	$(PY) -m pooling notebooks $(ON_DEMAND) $(SCHEDULER_PARAMETER) $(RUN_ARGS)
 endif
 
+# Byte-compiled at install: Python then never compiles a library again, in any process
+# (also where PYTHONDONTWRITEBYTECODE is set, as on this project's CI machine).
 $(INSTALLED): requirements.lock pyproject.toml src/pooling/portable.py src/pooling/runner/kernelspec.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed: set PYTHON=/path/to/python3.11"' \
 		|| { echo "make: Python 3.11 is needed (found $$($(PYTHON) --version)); run 'make PYTHON=/path/to/python3.11'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
+	$(VENV)/bin/uv pip sync --quiet --compile-bytecode --python $(PY) requirements.lock
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	$(PY) -c 'from pooling.runner.kernelspec import install_kernel; install_kernel()'
 	touch $@
