@@ -18,7 +18,7 @@ from pooling.runner import cluster
 from pooling.runner.cli import main
 
 LABELS = {"group": "ad", "trials": "impressions", "successes": "clicks"}
-QUICK = {"DRAWS": 2000, "TUNE": 1000, "THRESHOLD": 0.3}
+QUICK = {"DRAWS": 1000, "TUNE": 1000, "THRESHOLD": 0.3}
 
 
 @pytest.fixture(scope="module")

@@ -160,7 +160,7 @@ def test_run_past_scale_fits_the_listed_groups_estimates_every_group_and_refits_
         )
     )
     out = tmp_path / "out"
-    settings = {"DRAWS": 2500, "TUNE": 1000, "REFIT_GROUPS": 0}
+    settings = {"DRAWS": 1000, "TUNE": 1000, "REFIT_GROUPS": 0}
     parameters = [arg for name, value in settings.items() for arg in ("-p", name, str(value))]
     proc = pooling_run("--data", csv, "--group", "unit", "--trials", "n", "--successes", "k",
                        "--out", out, *parameters)  # fmt: skip
