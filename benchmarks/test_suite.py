@@ -2,9 +2,10 @@
 
 Clones the repository's committed ``HEAD`` into a scratch directory, creates its
 environment (``make venv``, not timed), then times ``make test`` there with pytest's
-``--durations`` and sums the slowest tests by file. Writes the ``test_suite`` section of
-RESULTS.md. A measurement, not a timed test: ``make bench BENCH=test_suite`` (as long as the
-suite itself).
+``--durations`` and sums the test phases by file. Writes the ``test_suite`` section of
+RESULTS.md, with the sum of all phases beside the wall time: under pytest-xdist's processes
+their ratio is how well the units of work (``conftest.py``) fill the processes. A
+measurement, not a timed test: ``make bench BENCH=test_suite`` (as long as the suite itself).
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ from pathlib import Path
 
 from common import ROOT, write_section
 
-#: Slowest test phases listed (pytest's ``--durations``).
-SLOWEST = 40
+#: Test phases timed: every one (pytest's ``--durations=0`` lists those of 5 ms and more).
+SLOWEST = 0
 _DURATION = re.compile(r"^(\d+\.\d+)s (call|setup|teardown) +(\S+)")
+_WORKERS = re.compile(r"^created: (\d+)/\d+ workers")
+
+
+def test_file(nodeid: str) -> str:
+    """The file of a test id, without the ``@unit`` suffix pytest-xdist's groups add."""
+    return nodeid.split("::")[0].split("@")[0]
 
 
 def main() -> int:
@@ -40,21 +47,27 @@ def main() -> int:
         print("\n".join(lines[-40:]), file=sys.stderr)
         raise SystemExit(f"test_suite: make test failed (exit status {done.returncode})")
     summary = next(line for line in reversed(lines) if " passed" in line)
+    workers = next((m.group(1) for line in lines if (m := _WORKERS.match(line))), "1")
     phases = [m.groups() for line in lines if (m := _DURATION.match(line))]
     by_file = collections.Counter()
     for secs, _, test in phases:
-        by_file[test.split("::")[0]] += float(secs)
-    rows = "\n".join(f"| `{name}` | {secs:.0f} |" for name, secs in by_file.most_common())
+        by_file[test_file(test)] += float(secs)
+    total = sum(by_file.values())
+    rows = "\n".join(
+        f"| `{name}` | {secs:.0f} |" for name, secs in by_file.most_common() if secs >= 5
+    )
     slowest = "\n".join(
-        f"| `{test}` | {phase} | {float(secs):.1f} |" for secs, phase, test in phases[:15]
+        f"| `{test.split('@')[0]}` | {phase} | {float(secs):.1f} |"
+        for secs, phase, test in phases[:15]
     )
     print(f"make test: {seconds:.0f} s; {summary.strip('= ')}", flush=True)
     write_section(
         "test_suite",
         "## `make test` on a fresh clone (`make bench BENCH=test_suite`)\n\n"
         f"`make test` took **{seconds / 60:.1f} minutes** ({summary.strip('= ')}), after "
-        "`make venv`. Where the time goes, from pytest's `--durations` "
-        f"(the {SLOWEST} slowest phases, summed by file):\n\n"
+        f"`make venv`, in {workers} pytest-xdist processes. Its tests' phases add up to "
+        f"{total / 60:.1f} minutes ({total / seconds:.2f} times the wall time). Where the "
+        "time goes, from pytest's `--durations`, summed by file (files of 5 s and more):\n\n"
         "| file | seconds |\n|---|---:|\n" + rows + "\n\nThe 15 slowest phases:\n\n"
         "| test | phase | seconds |\n|---|---|---:|\n" + slowest,
     )
