@@ -36,7 +36,7 @@ def data(tmp_path_factory):
     directory = tmp_path_factory.mktemp("parts")
     rng = np.random.default_rng(11)
     for k in range(6):
-        trials = rng.integers(0, 60, 3000)
+        trials = rng.integers(0, 30, 3000)  # 465 distinct pairs at most: every path, less work
         frame = pd.DataFrame({"ad": [f"ad{k}-{i}" for i in range(3000)], "impressions": trials,
                               "clicks": rng.binomial(trials, rng.beta(3, 9, 3000))})  # fmt: skip
         if k % 3 == 2:

@@ -149,12 +149,15 @@ def local_processes(workers: int = 2, memory_limit: str = "4GiB", threads: int =
             yield address, {"scheduler": processes[0].pid,
                             "workers": [p.pid for p in processes[1:]]}  # fmt: skip
         finally:
-            for process in reversed(processes):
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-            for process in reversed(processes):
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            # The workers first, while the scheduler still answers their goodbye; stopped
+            # together, a worker can wait out its timeout for a scheduler that is gone.
+            for group in (processes[1:], processes[:1]):
+                for process in group:
+                    if process.poll() is None:
+                        process.send_signal(signal.SIGTERM)
+                for process in group:
+                    try:
+                        process.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
