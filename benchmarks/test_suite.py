@@ -21,15 +21,15 @@ from pathlib import Path
 
 from common import ROOT, write_section
 
-#: Test phases timed: every one (pytest's ``--durations=0`` lists those of 5 ms and more).
-SLOWEST = 0
+#: Test phases timed: ``0``, every one (pytest lists those of 5 ms and more).
+DURATIONS = 0
 _DURATION = re.compile(r"^(\d+\.\d+)s (call|setup|teardown) +(\S+)")
 _WORKERS = re.compile(r"^created: (\d+)/\d+ workers")
 
 
-def test_file(nodeid: str) -> str:
-    """The file of a test id, without the ``@unit`` suffix pytest-xdist's groups add."""
-    return nodeid.split("::")[0].split("@")[0]
+def plain_id(nodeid: str) -> str:
+    """A test's id without the ``@unit`` suffix that pytest-xdist's groups add."""
+    return nodeid.split("@")[0]
 
 
 def main() -> int:
@@ -38,7 +38,7 @@ def main() -> int:
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
         subprocess.run(["make", "-s", "venv"], cwd=clone, check=True, capture_output=True)
         start = time.perf_counter()
-        env = {**os.environ, "PYTEST_ADDOPTS": f"--durations={SLOWEST} -p no:cacheprovider"}
+        env = {**os.environ, "PYTEST_ADDOPTS": f"--durations={DURATIONS} -p no:cacheprovider"}
         done = subprocess.run(["make", "test"], cwd=clone, env=env, capture_output=True,
                               text=True)  # fmt: skip
         seconds = time.perf_counter() - start
@@ -51,14 +51,13 @@ def main() -> int:
     phases = [m.groups() for line in lines if (m := _DURATION.match(line))]
     by_file = collections.Counter()
     for secs, _, test in phases:
-        by_file[test_file(test)] += float(secs)
+        by_file[plain_id(test).split("::")[0]] += float(secs)
     total = sum(by_file.values())
     rows = "\n".join(
         f"| `{name}` | {secs:.0f} |" for name, secs in by_file.most_common() if secs >= 5
     )
     slowest = "\n".join(
-        f"| `{test.split('@')[0]}` | {phase} | {float(secs):.1f} |"
-        for secs, phase, test in phases[:15]
+        f"| `{plain_id(test)}` | {phase} | {float(secs):.1f} |" for secs, phase, test in phases[:15]
     )
     print(f"make test: {seconds:.0f} s; {summary.strip('= ')}", flush=True)
     write_section(
