@@ -5,6 +5,12 @@ the session's scratch directory. Each committed PNG must be byte for byte the sa
 regenerated twin, so a figure left stale after a change fails. When this file runs on its own,
 the notebooks are executed here first.
 
+The same holds for the committed table of estimates, which notebook 04 computes from every
+hierarchical draw of notebook 03 and from the notebook's seeded generator: nbval's freshly
+started kernels must give the same bytes as the forked kernels of the ``make`` that committed
+it, so a random call left unseeded, which would draw from the operating system in each
+kernel, fails here.
+
 The same seed gives the same draws on any x86-64 machine with the locked environment
 (:mod:`pooling.portable`), so this holds on a machine other than the one that committed them.
 """
@@ -13,7 +19,7 @@ from __future__ import annotations
 
 import pytest
 
-from pooling.paths import ROOT, figures_dir
+from pooling.paths import ROOT, figures_dir, results_dir
 from pooling.runner.execute import execute
 from pooling.runner.staleness import ON_DEMAND, sources
 
@@ -45,3 +51,10 @@ def test_figure_is_current(committed, regenerated):
 def test_no_uncommitted_figure_kinds(regenerated):
     produced = {p.name for p in regenerated.glob("*.png") if not p.name.startswith(ON_DEMAND)}
     assert produced <= {p.name for p in COMMITTED}, produced - {p.name for p in COMMITTED}
+
+
+def test_table_of_estimates_is_current(regenerated):
+    committed = ROOT / "results" / "estimates.csv"
+    fresh = results_dir() / "estimates.csv"
+    assert fresh.is_file(), "notebook 04 no longer writes results/estimates.csv"
+    assert fresh.read_bytes() == committed.read_bytes(), "results/estimates.csv is stale (run make)"
