@@ -101,83 +101,55 @@ def test_interrupted_run_leaves_previous_output_untouched(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging left behind
 
 
-def test_many_groups_run_lists_the_extremes_and_refits_only_those(tmp_path):
-    # 30 groups (past selection.LISTED), one of them without trials; small sampler settings.
-    rng = np.random.default_rng(3)
-    trials = rng.integers(1, 40, 30)
-    trials[7] = 0
-    successes = rng.binomial(trials, rng.beta(8, 2, 30))
-    names = [f"site {i:02d}" for i in range(30)]
-    csv = tmp_path / "sites.csv"
-    csv.write_text(
-        "site,patients,recovered\n"
-        + "".join(f"{n},{t},{s}\n" for n, t, s in zip(names, trials, successes, strict=True))
-    )
-    out = tmp_path / "out"
-    settings = {"DRAWS": 2000, "TUNE": 1000, "REFIT_DRAWS": 300, "REFIT_TUNE": 300,
-                "MARGINAL_TARGET_ACCEPT": 0.95}  # fmt: skip
-    parameters = [arg for name, value in settings.items() for arg in ("-p", name, str(value))]
-    proc = pooling_run(
-        "--data", csv, "--group", "site", "--trials", "patients", "--successes", "recovered",
-        "--out", out, *parameters,
-    )  # fmt: skip
-    stdout, stderr = proc.communicate(timeout=900)
-    assert proc.returncode == 0, stderr
-    # Every notebook clean (no warnings in the outputs), every figure written.
-    for notebook in sorted(out.glob("*.ipynb")):
-        assert lint.execution_problems(notebook) == []
-    assert len(list((out / "figures").glob("*.png"))) == 19
-    # The 6 lowest and 6 highest observed rates, among groups with trials, are the listed ones.
-    rate = np.where(trials > 0, successes / np.maximum(trials, 1), np.inf)
-    order = np.argsort(rate, kind="stable")
-    expected = sorted(names[i] for i in np.r_[order[:6], order[29 - 6 : 29]])
-    for stem in ("01_no_pooling", "02_full_pooling", "03_hierarchical"):
-        refits = xr.open_dataset(out / "results" / f"{stem}_refits.nc")
-        assert sorted(refits["site"].to_numpy().tolist()) == expected
-    # Per-group figures stay at 12 groups: the trace plot has 12 rows of theta, not 30.
-    with Image.open(out / "figures" / "01_no_pooling_trace.png") as image:
-        assert image.height <= 12 * 1.8 * 100 + 50
-    text = (out / "04_model_comparison.ipynb").read_text()
-    assert "P(site 07 is the most reliable)" not in text  # not listed: no trials
-
-
-def test_run_past_scale_fits_the_listed_groups_estimates_every_group_and_refits_none(tmp_path):
-    # Past pooling.scale.MANY groups: the notebooks fit the listed groups' rates, the others
-    # in closed form, and say so; the table of estimates still has every group. REFIT_GROUPS
-    # 0, as for data with thousands of groups: no refits, and notebook 4 compares the models
-    # by PSIS-LOO and the exact values alone.
+def test_run_past_scale_lists_the_extremes_refits_only_those_and_estimates_every_group(
+    tmp_path,
+):
+    # Past pooling.scale.MANY groups, one of them without trials: the notebooks fit the listed
+    # groups' rates (the 6 lowest and 6 highest observed rates), the others in closed form, and
+    # say so; only the listed groups are refitted; the table of estimates has every group.
     from pooling import scale
 
     n_groups = scale.MANY + 50
     rng = np.random.default_rng(5)
     trials = rng.integers(1, 300, n_groups)
+    trials[7] = 0
     successes = rng.binomial(trials, rng.beta(8, 2, n_groups))
+    names = [f"u{i:03d}" for i in range(n_groups)]
     csv = tmp_path / "units.csv"
     csv.write_text(
         "unit,n,k\n"
-        + "".join(
-            f"u{i:03d},{t},{s}\n" for i, (t, s) in enumerate(zip(trials, successes, strict=True))
-        )
+        + "".join(f"{n},{t},{s}\n" for n, t, s in zip(names, trials, successes, strict=True))
     )
     out = tmp_path / "out"
-    settings = {"DRAWS": 1000, "TUNE": 1000, "REFIT_GROUPS": 0}
+    settings = {"DRAWS": 1000, "TUNE": 1000, "REFIT_DRAWS": 300, "REFIT_TUNE": 300}
     parameters = [arg for name, value in settings.items() for arg in ("-p", name, str(value))]
     proc = pooling_run("--data", csv, "--group", "unit", "--trials", "n", "--successes", "k",
                        "--out", out, *parameters)  # fmt: skip
     stdout, stderr = proc.communicate(timeout=900)
     assert proc.returncode == 0, stderr
+    # Every notebook clean (no warnings in the outputs), every figure written.
     for notebook in sorted(out.glob("*.ipynb")):
         assert lint.execution_problems(notebook) == []
         assert f"{n_groups} groups: more than {scale.MANY}" in notebook.read_text()
     assert len(list((out / "figures").glob("*.png"))) == 19
+    rate = np.where(trials > 0, successes / np.maximum(trials, 1), np.inf)
+    order = np.argsort(rate, kind="stable")
+    listed = sorted(names[i] for i in np.r_[order[:6], order[n_groups - 1 - 6 : n_groups - 1]])
     fit = xr.open_dataset(out / "results" / "03_hierarchical.nc", group="posterior")
-    assert fit.sizes["unit"] == 12
+    assert sorted(fit["unit"].to_numpy().tolist()) == listed
+    for stem in ("01_no_pooling", "02_full_pooling", "03_hierarchical"):
+        refits = xr.open_dataset(out / "results" / f"{stem}_refits.nc")
+        assert sorted(refits["unit"].to_numpy().tolist()) == listed
+        assert {"elpd", "se", "k"} <= set(refits.data_vars)
+    # Per-group figures stay at 12 groups: the trace plot has 12 rows of theta.
+    with Image.open(out / "figures" / "01_no_pooling_trace.png") as image:
+        assert image.height <= 12 * 1.8 * 100 + 50
     table = pd.read_csv(out / "results" / "estimates.csv")
     assert len(table) == 3 * n_groups and table["mean"].notna().all()
     assert table.loc[table["model"] == "hierarchical", "rank_median"].notna().all()
-    for stem in ("01_no_pooling", "02_full_pooling", "03_hierarchical"):
-        refits = xr.open_dataset(out / "results" / f"{stem}_refits.nc")
-        assert refits.sizes["unit"] == 0 and {"elpd", "se", "k"} <= set(refits.data_vars)
+    text = (out / "04_model_comparison.ipynb").read_text()
+    assert "P(u007 is the most reliable)" not in text  # not listed: no trials
+    # The refits cover 12 groups of 150: no total over every group, and the page says so.
     totals = [
         cell.outputs[0]["data"]["text/plain"]
         for cell in nbformat.read(out / "04_model_comparison.ipynb", as_version=4).cells
