@@ -62,7 +62,8 @@ endif
 
 # Byte-compiled at install: Python then never compiles a library again, in any process
 # (also where PYTHONDONTWRITEBYTECODE is set, as on this project's CI machine).
-$(INSTALLED): requirements.lock pyproject.toml src/pooling/portable.py src/pooling/runner/kernelspec.py
+$(INSTALLED): requirements.lock pyproject.toml src/pooling/portable.py src/pooling/runner/kernelspec.py \
+		src/pooling/runner/speedups.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed: set PYTHON=/path/to/python3.11"' \
 		|| { echo "make: Python 3.11 is needed (found $$($(PYTHON) --version)); run 'make PYTHON=/path/to/python3.11'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)

@@ -4,10 +4,11 @@ Notebooks under test must never write into the repository: before any kernel sta
 figure and result directories are redirected into a temporary directory (kernels inherit
 this process's environment). At the end the session fails if any tracked output changed.
 
-Kernels started for the tests (nbval's, fresh ones) compile their models through the
-runner's disk cache, as ``make``'s do: an IPython start-up file in a scratch IPython directory
-switches it on. The plain way is tested on its own (tests/runner/test_schedule.py), and the
-JupyterLab test starts its kernels without it, as a reader's.
+Kernels started for the tests compile their models through the runner's disk cache, as
+``make``'s do: those of ``.venv``'s kernel spec by its start line, nbval's (ipykernel's own
+spec) by an IPython start-up file in a scratch IPython directory. The plain way is tested on
+its own (tests/runner/test_schedule.py), and the JupyterLab test starts its kernels without
+the start-up file, as a reader's.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pooling.runner.speedups import IPYTHON_STARTUP
 
 _GUARDED = ("figures", "results", "notebooks", "data")
 # nbval would re-run the calibration notebook's 1000 replicates per model; the tests run a
-# reduced, seeded version instead (tests/test_calibration.py).
+# reduced, seeded version in JupyterLab instead (tests/notebooks/test_jupyterlab.py).
 collect_ignore = ["notebooks/05_calibration.ipynb"]
 
 # `make test` spreads the tests over processes (pytest-xdist, ``--dist loadgroup``) in units

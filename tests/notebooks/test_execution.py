@@ -26,7 +26,7 @@ from pooling.runner.execute import execute
 from pooling.runner.kernels import KernelServer
 from pooling.runner.staleness import NEEDS, sources
 
-SOURCES = sources()  # the collection; 05 (calibration) is tested in test_calibration.py
+SOURCES = sources()  # the collection; 05 (calibration) runs reduced in test_jupyterlab.py
 
 
 #: Draws per chain with PyMC's NUTS: the hierarchical model's hyperparameters need more for

@@ -24,7 +24,7 @@ from pooling.runner.execute import execute
 from pooling.runner.staleness import ON_DEMAND, sources
 
 # The calibration notebook's figures come from 1000 replicates, which the tests do not rerun
-# (tests/test_calibration.py runs a reduced version).
+# (tests/notebooks/test_jupyterlab.py runs a reduced version).
 COMMITTED = sorted(p for p in (ROOT / "figures").glob("*.png") if not p.name.startswith(ON_DEMAND))
 
 

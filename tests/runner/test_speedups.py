@@ -37,3 +37,13 @@ def test_a_missing_internal_is_found_by_the_check(monkeypatch):
 def test_the_plain_way_can_be_asked_for(monkeypatch):
     monkeypatch.setenv(speedups.PLAIN_ENV, "1")
     assert not speedups.install()
+
+
+def test_in_a_kernel_the_switch_turns_the_cache_on_unless_plain(monkeypatch):
+    from pooling import fits
+
+    monkeypatch.setattr(fits, "_compiler", None)
+    monkeypatch.setenv(speedups.PLAIN_ENV, "1")
+    assert not speedups.in_kernel() and fits._compiler is None
+    monkeypatch.delenv(speedups.PLAIN_ENV)
+    assert speedups.in_kernel() and fits._compiler is compile_cache.compile_pymc_model

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 
 import pytest
 
 from pooling.paths import NOTEBOOKS_DIR
+from pooling.runner import staleness
 from pooling.runner.staleness import (
     KEPT,
     NEEDS,
@@ -117,3 +119,15 @@ def test_on_demand_notebook_is_stale_by_content_not_by_date(tmp_path):
     source.write_text(source.read_text() + "\n# an edit\n")
     assert changed([source]) == [source]
     assert source not in collection_sources()  # never run by `make`
+
+
+@pytest.mark.parametrize(
+    "source", sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py")), ids=lambda p: p.stem
+)
+def test_parameter_defaults_are_those_papermill_reads(source):
+    import jupytext
+    import papermill
+
+    declared = papermill.inspect_notebook(jupytext.read(source))
+    expected = {name: ast.literal_eval(p["default"]) for name, p in declared.items()}
+    assert staleness.parameter_defaults(source) == expected and expected

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pooling.runner import speedups
 from pooling.runner.board import Board
-from pooling.runner.execute import execute
+from pooling.runner.execute import _environment, execute
 from pooling.runner.staleness import NEEDS, declared_parameters
 
 __all__ = ["STOP_WAIT", "run_all", "warm_kernels"]
@@ -88,7 +88,15 @@ def run_all(
         with warm_kernels() as server:
             return run_all(notebooks, outputs, parameters, jobs, server)
     if server is None:
-        jobs = 1  # a fresh kernel inherits os.environ, which execute() sets per notebook
+        # A fresh kernel inherits os.environ, which execute() sets per notebook; the plain way
+        # is plain in the kernels too, whose kernel spec would switch the disk cache on.
+        with _environment({speedups.PLAIN_ENV: "1"}):
+            return _run(notebooks, outputs, parameters, 1, None)
+    return _run(notebooks, outputs, parameters, jobs, server)
+
+
+def _run(notebooks, outputs, parameters, jobs, server) -> None:
+    """:func:`run_all` with its kernels settled."""
     # Longest first (source size stands in for run time), so that the slowest notebook is not
     # left to run alone at the end; absolute paths, as papermill changes the working directory.
     pending = sorted((Path(n).resolve() for n in notebooks), key=lambda p: -p.stat().st_size)

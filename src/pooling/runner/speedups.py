@@ -21,21 +21,25 @@ from dataclasses import dataclass
 
 __all__ = [
     "IPYTHON_STARTUP",
+    "KERNEL_START",
     "PLAIN_ENV",
     "Speedups",
+    "in_kernel",
     "install",
     "plain_requested",
 ]
 
 #: Set to 1 to take the plain way on purpose (e.g. to time it, or to rule the machinery out).
 PLAIN_ENV = "POOLING_PLAIN"
-#: An IPython start-up file that gives a freshly started kernel the compile cache when it fits
-#: (the test suite's kernels use it).
-IPYTHON_STARTUP = """\
-from pooling.runner import compile_cache, speedups
-if speedups.install():
-    compile_cache.use_in_this_process()
-"""
+#: The line that a freshly started kernel runs before the notebook's first cell: it gives the
+#: kernel the compile cache when it fits (:func:`in_kernel`). One expression, so that it
+#: leaves no name in the notebook's namespace, and a trailing ``;``, so that IPython shows
+#: no value. The kernel of ``.venv`` runs it
+#: (:mod:`pooling.runner.kernelspec`).
+KERNEL_START = "__import__('pooling.runner.speedups').runner.speedups.in_kernel();"
+#: The same as an IPython start-up file, for kernels started from another kernel spec (nbval's
+#: kernels in the test suite).
+IPYTHON_STARTUP = KERNEL_START + "\n"
 
 
 @dataclass(frozen=True)
@@ -84,3 +88,24 @@ def install() -> Speedups:
     except Exception as err:  # any failure means: do without
         return Speedups(f"the speed machinery does not fit the installed libraries ({err})")
     return Speedups()
+
+
+def in_kernel() -> Speedups:
+    """Compile this kernel's models through the disk cache, when the machinery fits.
+
+    Runs inside a freshly started kernel (:data:`KERNEL_START`), so that whatever the
+    libraries decide on import about running in a kernel is decided as in the notebook. With
+    :data:`PLAIN_ENV` set, or when the machinery does not fit, it does nothing: nutpie
+    compiles as it does without this project.
+
+    Returns
+    -------
+    Speedups
+        Whether the cache is on, and if not, why.
+    """
+    speed = install()
+    if speed:
+        from pooling.runner import compile_cache
+
+        compile_cache.use_in_this_process()
+    return speed

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from pooling.paths import DEFAULT_DATA, NOTEBOOKS_DIR, PACKAGE_DIR, ROOT, results_dir
 
-__all__ = ["KEPT", "NEEDS", "ON_DEMAND", "changed", "code_files", "declared_parameters",
-           "input_digest", "recorded_digest", "recorded_results", "results_record",
-           "sources"]  # fmt: skip
+__all__ = ["KEPT", "NEEDS", "ON_DEMAND", "PARAMETERS_MARKER", "changed", "code_files",
+           "declared_parameters", "input_digest", "parameter_defaults", "recorded_digest",
+           "recorded_results", "results_record", "sources"]  # fmt: skip
 
 
 def code_files() -> list[Path]:
@@ -44,12 +44,45 @@ def sources() -> list[Path]:
     return [source for source in every if source.stem not in ON_DEMAND]
 
 
+#: The line that opens a jupytext percent source's ``parameters`` cell.
+PARAMETERS_MARKER = '# %% tags=["parameters"]'
+
+
+def parameter_defaults(source: Path) -> dict:
+    """The values assigned in a notebook source's ``parameters`` cell, by name.
+
+    Read from the percent source's text with :mod:`ast`, as papermill reads the cell (a test
+    compares the two), without importing jupytext and papermill: they bring in nbformat's
+    schema validation, seconds of start-up for a command that runs no notebook
+    (``python -m pooling estimates``) or stops at a bad parameter.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        A notebook's jupytext percent source.
+
+    Returns
+    -------
+    dict
+        Each parameter's default, a Python literal.
+    """
+    import ast
+
+    lines = source.read_text(encoding="utf-8").splitlines()
+    start = lines.index(PARAMETERS_MARKER) + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("# %%")), len(lines))
+    tree = ast.parse("\n".join(lines[start:end]))
+    return {
+        target.id: ast.literal_eval(statement.value)
+        for statement in tree.body
+        if isinstance(statement, ast.Assign)
+        for target in statement.targets
+    }
+
+
 def declared_parameters(source: Path) -> set[str]:
     """Names assigned in a notebook source's ``parameters`` cell."""
-    import jupytext
-    import papermill
-
-    return set(papermill.inspect_notebook(jupytext.read(source)))
+    return set(parameter_defaults(source))
 
 
 #: Notebooks that read other notebooks' results; the rest depend on nothing but the data.

@@ -23,7 +23,6 @@ has passed and every part is written.
 
 from __future__ import annotations
 
-import ast
 import shutil
 import tempfile
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from pooling.paths import NOTEBOOKS_DIR
 from pooling.runner.own_data import ParameterError, publish, sigterm_as_interrupt
+from pooling.runner.staleness import parameter_defaults
 
 __all__ = ["PAIR_CHUNK", "SETTINGS", "defaults", "run_estimates"]
 
@@ -51,16 +51,9 @@ SETTINGS = {
 
 def defaults() -> dict:
     """The default of every setting in :data:`SETTINGS`, read from the notebooks' sources."""
-    import jupytext
-    import papermill
-
-    values = {}
-    for stem in sorted(set(SETTINGS.values())):
-        declared = papermill.inspect_notebook(jupytext.read(NOTEBOOKS_DIR / f"{stem}.py"))
-        for name, stem_of in SETTINGS.items():
-            if stem_of == stem:
-                values[name] = ast.literal_eval(declared[name]["default"])
-    return values
+    declared = {stem: parameter_defaults(NOTEBOOKS_DIR / f"{stem}.py")
+                for stem in set(SETTINGS.values())}  # fmt: skip
+    return {name: declared[stem][name] for name, stem in SETTINGS.items()}
 
 
 def _say(start: float, text: str) -> None:
