@@ -8,13 +8,17 @@ import sys
 
 from pooling import portable
 
+# The model compiles through the runner's disk cache, as make's kernels compile it: its key
+# holds Numba's target CPU (NUMBA_CPU_NAME), and what differs below is the C library's choice
+# of maths functions, made when the process starts.
 FIT = """
 import hashlib, numpy as np, nutpie, pymc as pm
+from pooling.runner.compile_cache import compile_pymc_model
 with pm.Model() as model:
     alpha, beta = pm.HalfNormal("alpha", 10), pm.HalfNormal("beta", 10)
     pm.BetaBinomial("y", alpha=alpha, beta=beta, n=np.array([5, 304, 9, 9]),
                     observed=np.array([2, 301, 9, 5]))
-idata = nutpie.sample(nutpie.compile_pymc_model(model), draws=500, tune=500, chains=2, seed=1,
+idata = nutpie.sample(compile_pymc_model(model), draws=500, tune=500, chains=2, seed=1,
                       progress_bar=False)
 print(hashlib.sha256(idata.posterior["alpha"].to_numpy().tobytes()).hexdigest())
 """
