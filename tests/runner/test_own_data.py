@@ -90,10 +90,12 @@ def test_interrupted_run_leaves_previous_output_untouched(tmp_path):
     (out / "01_no_pooling.ipynb").write_text("previous notebook")
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     proc = pooling_run("--out", out, start_new_session=True)
-    for line in proc.stdout:  # wait until the run is well under way, then kill it
-        if "02_full_pooling: running" in line:
-            break
-    time.sleep(2)
+    # Kill it once the notebooks have written into the staging directory beside OUT, while
+    # they are still running.
+    deadline = time.monotonic() + 300
+    while not list(tmp_path.glob(".out.staging-*/**/*.*")) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
     os.kill(proc.pid, signal.SIGTERM)
     proc.communicate(timeout=120)
     assert proc.returncode == 130
