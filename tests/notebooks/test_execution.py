@@ -35,8 +35,9 @@ PYMC_DRAWS = {"03_hierarchical": 3000}
 @pytest.fixture(scope="module")
 def server():
     """Warm kernels, as ``make`` runs the notebooks (the same bytes as fresh ones: see
-    tests/runner/test_execute.py), so that each run here skips the start-up."""
-    with KernelServer() as warm:
+    tests/runner/test_execute.py), so that each run here skips the start-up. Without the
+    throw-away nutpie compile that warms Numba: PyMC's own sampler compiles no Numba."""
+    with KernelServer(warm=False) as warm:
         yield warm
 
 
