@@ -23,7 +23,7 @@ kernels
 compile_cache
     A disk cache of nutpie's compiled models.
 kernelspec
-    The ``.venv`` Jupyter kernel with the portable settings.
+    The ``.venv`` Jupyter kernel: the portable settings and the compile cache.
 lint
     Checks on the committed notebooks.
 """
