@@ -75,8 +75,9 @@ def run_all(
     -----
     Kernels are forked from a warm helper and compile through the disk cache when
     :func:`pooling.runner.speedups.install` allows; otherwise the notebooks run one at a time,
-    each in a freshly started kernel with nutpie's own compile, and one line says so. The
-    draws are the same.
+    each in a freshly started kernel with nutpie's own compile (the kernels get
+    :data:`~pooling.runner.speedups.PLAIN_ENV`, which their kernel spec's start line obeys),
+    and one line says so. The draws are the same.
 
     Raises
     ------
