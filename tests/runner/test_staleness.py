@@ -9,13 +9,13 @@ import os
 import pytest
 
 from pooling.paths import NOTEBOOKS_DIR
-from pooling.runner import staleness
 from pooling.runner.staleness import (
     KEPT,
     NEEDS,
     ON_DEMAND,
     changed,
     input_digest,
+    parameter_defaults,
     results_record,
 )
 from pooling.runner.staleness import sources as collection_sources
@@ -130,4 +130,4 @@ def test_parameter_defaults_are_those_papermill_reads(source):
 
     declared = papermill.inspect_notebook(jupytext.read(source))
     expected = {name: ast.literal_eval(p["default"]) for name, p in declared.items()}
-    assert staleness.parameter_defaults(source) == expected and expected
+    assert parameter_defaults(source) == expected and expected

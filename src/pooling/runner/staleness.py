@@ -9,6 +9,7 @@ notebook runs in one process (and one warm kernel helper).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from pathlib import Path
 
@@ -66,8 +67,6 @@ def parameter_defaults(source: Path) -> dict:
     dict
         Each parameter's default, a Python literal.
     """
-    import ast
-
     lines = source.read_text(encoding="utf-8").splitlines()
     start = lines.index(PARAMETERS_MARKER) + 1
     end = next((i for i in range(start, len(lines)) if lines[i].startswith("# %%")), len(lines))
