@@ -2,7 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# A Python 3.12 or later: PYTHON=/path/to/python, or the one tools/python.sh finds or builds
+# (once per machine, about 12 minutes, outside the repository).
+PYTHON ?=
 VENV := .venv
 PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
@@ -62,11 +64,10 @@ endif
 
 # Byte-compiled at install: Python then never compiles a library again, in any process
 # (also where PYTHONDONTWRITEBYTECODE is set, as on this project's CI machine).
-$(INSTALLED): requirements.lock pyproject.toml src/pooling/portable.py src/pooling/runner/kernelspec.py \
+$(INSTALLED): requirements.lock pyproject.toml tools/python.sh src/pooling/portable.py src/pooling/runner/kernelspec.py \
 		src/pooling/runner/speedups.py
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed: set PYTHON=/path/to/python3.11"' \
-		|| { echo "make: Python 3.11 is needed (found $$($(PYTHON) --version)); run 'make PYTHON=/path/to/python3.11'"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@python=$$(PYTHON="$(PYTHON)" tools/python.sh) && echo "$$python -m venv --clear $(VENV)" \
+		&& "$$python" -m venv --clear $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip sync --quiet --compile-bytecode --python $(PY) requirements.lock
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
@@ -86,8 +87,12 @@ estimates: $(INSTALLED) ## With DATA=... OUT=... [SCHEDULER=...]: only the table
 
 venv: $(INSTALLED) ## Create .venv from requirements.lock (when missing or stale)
 
+# Jupyter refuses root without --allow-root; root is common in containers (and on CI machines).
+# LAB_ARGS: further options for `jupyter lab`, e.g. LAB_ARGS="--no-browser --port 8890".
+LAB_ARGS ?=
 lab: $(INSTALLED) | dot ## Open the notebooks in JupyterLab (kernels with the portable settings)
-	$(VENV)/bin/jupyter lab notebooks/
+	@if [ "$$(id -u)" = 0 ]; then echo "make lab: running as root, so JupyterLab starts with --allow-root"; fi
+	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS) notebooks/
 
 # $(call debian-package,COMMAND,PACKAGE,MESSAGE): install PACKAGE with apt-get when COMMAND is
 # missing and we are root on Debian; otherwise print the variable MESSAGE and stop.

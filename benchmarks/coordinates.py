@@ -51,6 +51,7 @@ TABLES = {  # file: (group, trials, successes)
 CANDIDATES = {
     "log, 0.8": ("log", 0.8, {}),
     "log, 0.9": ("log", 0.9, {}),
+    "log, 0.95": ("log", 0.95, {}),
     "softplus, 0.8": ("softplus", 0.8, {}),
     "softplus, 0.9": ("softplus", 0.9, {}),
     "(logit mu, log kappa), 0.8": ("mean_concentration", 0.8, {}),
@@ -62,6 +63,7 @@ CANDIDATES = {
     ),
 }
 PRIOR_DATA = 100  # prior-simulated data sets per trials vector
+PRIOR_SCALE, WIDE_PRIOR_SCALE = 10.0, 100.0  # notebook 03's hyperprior, and its sensitivity refit
 MUS, KAPPAS = (0.03, 0.5, 0.97), (1.0, 10.0, 100.0, 1000.0)
 
 
@@ -95,11 +97,13 @@ class MeanConcentration(Transform):
         return 2 * log_kappa - pt.softplus(-logit_mu) - pt.softplus(logit_mu)
 
 
-def marginal_model(trials, successes, coordinates: str, sigma: float = 10.0) -> pm.Model:
-    """Notebook 03's model with theta integrated out, in the given sampling coordinates."""
+def marginal_model(trials, successes, coordinates: str) -> pm.Model:
+    """Notebook 03's model with theta integrated out, in the given sampling coordinates (the
+    hyperprior's scale a container, as in the notebook)."""
     with pm.Model() as model:
         n = pm.Data("trials", np.asarray(trials))
         y = pm.Data("successes", np.asarray(successes))
+        sigma = pm.Data("prior_scale", PRIOR_SCALE)
         if coordinates == "mean_concentration":
             pair = pm.HalfNormal("alpha_beta", sigma=sigma, shape=2,
                                  default_transform=MeanConcentration())  # fmt: skip
@@ -112,8 +116,9 @@ def marginal_model(trials, successes, coordinates: str, sigma: float = 10.0) -> 
     return model
 
 
-def data_sets() -> list[tuple[str, np.ndarray, np.ndarray, int, int]]:
-    """(family, trials, successes, draws, seeds) for every data set, in a fixed order."""
+def data_sets() -> list[tuple[str, np.ndarray, np.ndarray, int, int, float]]:
+    """(family, trials, successes, draws, seeds, prior scale) for every data set, in a fixed
+    order."""
     rng = np.random.default_rng(SEED)
     out = []
     tables = {}
@@ -121,20 +126,23 @@ def data_sets() -> list[tuple[str, np.ndarray, np.ndarray, int, int]]:
         groups = load_groups(ROOT / "data" / f"{name}.csv", group=group, trials=trials,
                              successes=successes)  # fmt: skip
         tables[name] = groups["trials"].to_numpy()
-        out.append((f"table: {name}", tables[name], groups["successes"].to_numpy(), 5000, 3))
+        for scale, label in ((PRIOR_SCALE, ""), (WIDE_PRIOR_SCALE, ", HalfNormal(100)")):
+            out.append((f"table: {name}{label}", tables[name], groups["successes"].to_numpy(),
+                        5000, 3, scale))  # fmt: skip
     for name in ("spacex_launches", "baseball_hits"):
         n = tables[name]
         for _ in range(PRIOR_DATA):
             alpha, beta = np.abs(rng.normal(0, 10, size=2))
             theta = rng.beta(alpha, beta, size=n.size)
-            out.append((f"prior, trials of {name}", n, rng.binomial(n, theta), 1000, 1))
+            out.append((f"prior, trials of {name}", n, rng.binomial(n, theta), 1000, 1,
+                        PRIOR_SCALE))  # fmt: skip
     n = np.unique(np.geomspace(5, 200, 20).round().astype(int))
     n = np.resize(n, 20)
     for mu in MUS:
         for kappa in KAPPAS:
             theta = rng.beta(mu * kappa, (1 - mu) * kappa, size=n.size)
             family = f"population mu={mu}, kappa={kappa:g}"
-            out.append((family, n, rng.binomial(n, theta), 1000, 2))
+            out.append((family, n, rng.binomial(n, theta), 1000, 2, PRIOR_SCALE))
     return out
 
 
@@ -143,8 +151,8 @@ def run() -> pd.DataFrame:
     sets = data_sets()
     for name, (coordinates, target_accept, options) in CANDIDATES.items():
         compiled = nutpie.compile_pymc_model(marginal_model(*sets[0][1:3], coordinates))
-        for family, trials, successes, draws, seeds in sets:
-            fit = compiled.with_data(trials=trials, successes=successes)
+        for family, trials, successes, draws, seeds, scale in sets:
+            fit = compiled.with_data(trials=trials, successes=successes, prior_scale=scale)
             for seed in range(seeds):
                 start = time.perf_counter()
                 idata = nutpie.sample(

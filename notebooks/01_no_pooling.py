@@ -88,6 +88,8 @@ groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
 
 # %%
 fitted, _ = scale.split(groups, "no pooling")  # every group, up to scale.MANY of them
+
+# %%
 coords = {labels.group: fitted.index}
 with pm.Model(coords=coords) as no_pooling_model:
     trials = pm.Data("trials", fitted["trials"].to_numpy(), dims=labels.group)
@@ -95,6 +97,7 @@ with pm.Model(coords=coords) as no_pooling_model:
     theta = pm.Beta("theta", alpha=1 / 2, beta=1 / 2, dims=labels.group)
     pm.Binomial("y", n=trials, p=theta, observed=successes, dims=labels.group)
 
+# %%
 SVG(save_graph(pm.model_to_graphviz(no_pooling_model), STEM))
 
 # %% [markdown]
@@ -102,22 +105,30 @@ SVG(save_graph(pm.model_to_graphviz(no_pooling_model), STEM))
 #
 # ## Sampling
 #
-# NUTS through nutpie, with the reference analysis' settings: 5000 tuning steps and 5000 draws
-# in each of 4 chains, and a `target_accept` of 0.95. nutpie compiles the model once; the
-# refits at the end reuse it. The same seed gives the same draws on the same machine.
-# Afterwards we add the pointwise log-likelihood (for model comparison) and replicated data
-# sets from the posterior predictive distribution.
+# `pm.sample` with the reference analysis' settings: 5000 tuning steps and 5000 draws in each
+# of 4 chains, and a `target_accept` of 0.95. PyMC 6 samples with nutpie when it is installed
+# (`SAMPLER = "pymc"` asks for PyMC's own NUTS), and returns an `xarray.DataTree`. The
+# convergence checks are ours, as assertions, in the Checks section. The same seed gives the
+# same draws on the same machine.
 
 # %%
-no_pooling_sampler = CompiledSampler(no_pooling_model, SAMPLER)
-no_pooling_idata = no_pooling_sampler.sample(
-    draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT, seed=SEED
-)
+with no_pooling_model:
+    no_pooling_idata = pm.sample(
+        draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT, random_seed=SEED,
+        nuts_sampler=SAMPLER, progressbar=False, compute_convergence_checks=False,
+    )
+
+# %% [markdown]
+# Then the pointwise log-likelihood (for model comparison) and replicated data sets from the
+# posterior predictive distribution (`pm.compute_log_likelihood` and
+# `pm.sample_posterior_predictive`, through one helper), and the fit is saved for notebook 4.
+
+# %%
 complete(no_pooling_idata, no_pooling_model, SEED)
 saved = save_idata(no_pooling_idata, STEM)
 
 # %%
-az.summary(no_pooling_idata, var_names=["theta"], round_to=3)
+az.summary(no_pooling_idata, var_names=["theta"], ci_kind="hdi", ci_prob=0.94, round_to=3)
 
 # %% [markdown]
 # ## Trace plot
@@ -229,6 +240,8 @@ show_figure(fig, STEM, "exact")
 # unreliable). Notebook 4 checks these numbers against their exact values.
 
 # %%
+# PyMC compiles a model anew for every pm.sample; CompiledSampler compiles it once for all refits.
+no_pooling_sampler = CompiledSampler(no_pooling_model, SAMPLER)
 refits = refit_without_each_group(
     no_pooling_sampler, fitted, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
     target_accept=TARGET_ACCEPT, only=selection.select_groups(fitted, REFIT_GROUPS),

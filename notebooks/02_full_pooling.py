@@ -79,33 +79,40 @@ groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
 
 # %%
 fitted, others = scale.split(groups, "full pooling")  # every group, up to scale.MANY of them
+
+# %%
 coords = {labels.group: fitted.index}
 with pm.Model(coords=coords) as full_pooling_model:
     trials = pm.Data("trials", fitted["trials"].to_numpy(), dims=labels.group)
     successes = pm.Data("successes", fitted["successes"].to_numpy(), dims=labels.group)
     theta = pm.Beta("theta", alpha=1 / 2, beta=1 / 2)
     pm.Binomial("y", n=trials, p=theta, observed=successes, dims=labels.group)
-    others.pooled_likelihood(theta)  # the groups not fitted one by one, if any
 
+# %%
+with full_pooling_model:
+    others.pooled_likelihood(theta)  # the groups not fitted one by one, if any
 SVG(save_graph(pm.model_to_graphviz(full_pooling_model), STEM))
 
 # %% [markdown]
 # ## Sampling
 #
-# NUTS through nutpie with the reference settings (5000 tuning steps, 5000 draws, 4 chains)
+# `pm.sample` (nutpie) with the reference settings (5000 tuning steps, 5000 draws, 4 chains)
 # and PyMC's default `target_accept`: a one-dimensional, well-behaved posterior needs nothing
-# more.
+# more. Then, as in the first notebook, the log-likelihood and replicated data.
 
 # %%
-full_pooling_sampler = CompiledSampler(full_pooling_model, SAMPLER)
-full_pooling_idata = full_pooling_sampler.sample(
-    draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT, seed=SEED
-)
+with full_pooling_model:
+    full_pooling_idata = pm.sample(
+        draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT, random_seed=SEED,
+        nuts_sampler=SAMPLER, progressbar=False, compute_convergence_checks=False,
+    )
+
+# %%
 complete(full_pooling_idata, full_pooling_model, SEED)
 saved = save_idata(full_pooling_idata, STEM)
 
 # %%
-az.summary(full_pooling_idata, var_names=["theta"], round_to=3)
+az.summary(full_pooling_idata, var_names=["theta"], ci_kind="hdi", ci_prob=0.94, round_to=3)
 
 # %% [markdown]
 # ## Trace plot
@@ -190,6 +197,8 @@ show_figure(fig, STEM, "exact")
 # standard error and Pareto $k$.
 
 # %%
+# PyMC compiles a model anew for every pm.sample; CompiledSampler compiles it once for all refits.
+full_pooling_sampler = CompiledSampler(full_pooling_model, SAMPLER)
 refits = refit_without_each_group(
     full_pooling_sampler, fitted, seed=SEED, draws=REFIT_DRAWS, tune=REFIT_TUNE, chains=CHAINS,
     target_accept=TARGET_ACCEPT, only=selection.select_groups(fitted, REFIT_GROUPS),

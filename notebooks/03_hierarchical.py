@@ -45,7 +45,7 @@ DRAWS = 5000  # draws per chain
 TUNE = 5000  # tuning steps per chain
 CHAINS = 4
 TARGET_ACCEPT = 0.98  # the model as written, as in the reference analysis
-MARGINAL_TARGET_ACCEPT = 0.9  # the model with theta integrated out (benchmarks/coordinates.py)
+MARGINAL_TARGET_ACCEPT = 0.95  # the model with theta integrated out (benchmarks/coordinates.py)
 PRIOR_SCALE = 10.0  # scale of the HalfNormal hyperpriors on alpha and beta, as in the reference
 WIDE_PRIOR_SCALE = 100.0  # a ten times wider hyperprior, for the sensitivity section
 REFIT_DRAWS = 1000  # leave-one-out refits (for notebook 4): draws per chain
@@ -68,7 +68,7 @@ from scipy import stats
 from pooling import checks, exact, plots, scale, selection, sensitivity, session
 from pooling.data import load_groups
 from pooling.figures import save_graph, show_figure
-from pooling.fits import CompiledSampler, complete, model_variables
+from pooling.fits import CompiledSampler, complete, model_variables, sample_options
 from pooling.paths import DEFAULT_DATA
 from pooling.refits import loo_table, refit_without_each_group
 from pooling.results import save_idata
@@ -98,6 +98,8 @@ groups.assign(rate=(groups["successes"] / groups["trials"]).round(3))
 # %%
 fitted, others = scale.split(groups, "hierarchical")  # every group, up to scale.MANY of them
 trials, successes = fitted["trials"].to_numpy(), fitted["successes"].to_numpy()
+
+# %%
 coords = {labels.group: fitted.index}
 with pm.Model(coords=coords) as hierarchical_model:
     n_data = pm.Data("trials", trials, dims=labels.group)
@@ -107,8 +109,10 @@ with pm.Model(coords=coords) as hierarchical_model:
     mu = pm.Deterministic("mu", alpha / (alpha + beta))
     theta = pm.Beta("theta", alpha=alpha, beta=beta, dims=labels.group)
     pm.Binomial("y", n=n_data, p=theta, observed=y_data, dims=labels.group)
-    others.beta_binomial_likelihood(alpha, beta)  # the groups not fitted one by one, if any
 
+# %%
+with hierarchical_model:
+    others.beta_binomial_likelihood(alpha, beta)  # the groups not fitted one by one, if any
 SVG(save_graph(pm.model_to_graphviz(hierarchical_model), STEM))
 
 # %% [markdown]
@@ -117,19 +121,30 @@ SVG(save_graph(pm.model_to_graphviz(hierarchical_model), STEM))
 #
 # ## Sampling the model as written
 #
-# The reference settings: 5000 tuning steps and 5000 draws in each of 4 chains, with a high
-# `target_accept` of 0.98 to make the sampler take small, careful steps. This fit is kept for
-# diagnosis (its draws are saved as `results/03_hierarchical_centered.nc`); the predictions
-# and the comparison in notebook 4 use the fit further down.
+# `pm.sample` (nutpie) with the reference settings: 5000 tuning steps and 5000 draws in each
+# of 4 chains, with a high `target_accept` of 0.98 to make the sampler take small, careful
+# steps. With many groups NUTS also adapts a low-rank mass matrix (`nuts_options` says how);
+# for four vehicles PyMC's defaults serve. This fit is kept for diagnosis (its draws are saved
+# as `results/03_hierarchical_centered.nc`); the predictions and the comparison in notebook 4
+# use the fit further down.
 
 # %%
 mass_matrix = scale.mass_matrix(groups)  # "diagonal", up to scale.MANY groups
-centered_idata = CompiledSampler(hierarchical_model, SAMPLER, mass_matrix).sample(
-    draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT, seed=SEED
-)
-model_variables(centered_idata, hierarchical_model)
+nuts_options = sample_options(mass_matrix, SAMPLER)  # {}: PyMC's defaults
+print(f"nuts_options = {nuts_options}")
+
+# %%
+with hierarchical_model:
+    centered_idata = pm.sample(
+        draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=TARGET_ACCEPT, random_seed=SEED,
+        nuts_sampler=SAMPLER, progressbar=False, compute_convergence_checks=False,
+        **nuts_options,
+    )
+
+# %%
 saved = save_idata(centered_idata, f"{STEM}_centered")
-az.summary(centered_idata, var_names=["alpha", "beta", "mu", "theta"], round_to=3)
+az.summary(centered_idata, var_names=["alpha", "beta", "mu", "theta"], ci_kind="hdi",
+           ci_prob=0.94, round_to=3)
 
 # %%
 fig = plots.trace(
@@ -213,15 +228,19 @@ with pm.Model(coords=coords) as marginal_model:
     beta = pm.HalfNormal("beta", sigma=prior_scale)
     mu = pm.Deterministic("mu", alpha / (alpha + beta))
     pm.BetaBinomial("y", alpha=alpha, beta=beta, n=n_data, observed=y_data, dims=labels.group)
-    others.beta_binomial_likelihood(alpha, beta)
 
+# %%
+with marginal_model:
+    others.beta_binomial_likelihood(alpha, beta)
 SVG(save_graph(pm.model_to_graphviz(marginal_model), STEM, "marginal_model"))
 
 # %% [markdown]
 # Sampled with the same number of draws, at `target_accept` 0.9:
 
 # %%
-marginal_sampler = CompiledSampler(marginal_model, SAMPLER, mass_matrix)  # compiled once, reused
+# PyMC compiles a model anew for every pm.sample; CompiledSampler compiles it once, for this fit,
+# the refit under a wider hyperprior and the leave-one-out refits below.
+marginal_sampler = CompiledSampler(marginal_model, SAMPLER, mass_matrix)
 hierarchical_idata = marginal_sampler.sample(
     draws=DRAWS, tune=TUNE, chains=CHAINS, target_accept=MARGINAL_TARGET_ACCEPT, seed=SEED
 )
@@ -244,7 +263,8 @@ post["theta_new"] = post["alpha"].copy(data=rng.beta(post["alpha"], post["beta"]
 model_variables(hierarchical_idata, marginal_model)
 complete(hierarchical_idata, hierarchical_model, SEED)
 saved = save_idata(hierarchical_idata, STEM)
-az.summary(hierarchical_idata, var_names=["alpha", "beta", "mu", "theta", "theta_new"], round_to=3)
+az.summary(hierarchical_idata, var_names=["alpha", "beta", "mu", "theta", "theta_new"],
+           ci_kind="hdi", ci_prob=0.94, round_to=3)
 
 # %% [markdown]
 # ## Forest plot
@@ -321,7 +341,7 @@ mu_density = ConditionalMuDensity(
 mu_map = mu_density.mode()
 mu_draws = post["mu"].to_numpy().ravel()
 x = np.linspace(0.2, 0.999, 400)
-hdi_lo, hdi_hi = az.hdi(mu_draws, hdi_prob=0.94)
+hdi_lo, hdi_hi = az.hdi(mu_draws, prob=0.94)
 fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
 ax.hist(mu_draws, bins=np.linspace(0.2, 1, 81), density=True, color=plots.DRAWS, alpha=0.35,
         label="NUTS draws")
@@ -410,7 +430,7 @@ show_figure(fig, STEM, "exact")
 #
 # How much do these conclusions owe to the $\mathrm{HalfNormal}(10)$ hyperpriors? Power-scaling
 # answers without refitting: raise the prior, or the likelihood, to a power near 1 and measure
-# how far the posterior of each quantity moves (`az.psens`, by importance sampling from the
+# how far the posterior of each quantity moves (`az.psense`, by importance sampling from the
 # draws at hand; Kallioinen et al. 2024). A sensitivity of 0.05 or more counts as
 # influential. When the prior matters and so does the likelihood, the two disagree: a
 # prior-data conflict. When only the prior matters, the data say little about that quantity.
@@ -418,8 +438,8 @@ show_figure(fig, STEM, "exact")
 
 # %%
 with marginal_model:
-    scaled = az.InferenceData(posterior=post[["alpha", "beta", "mu"]])
-    pm.compute_log_prior(scaled, progressbar=False)
+    scaled = xr.DataTree.from_dict({"posterior": post.to_dataset()[["alpha", "beta", "mu"]]})
+    pm.stats.compute_log_prior(scaled, progressbar=False)
     pm.compute_log_likelihood(scaled, progressbar=False)
 others.add_log_likelihood(scaled)  # the groups not fitted one by one, if any
 prior_sensitivity = sensitivity.power_scaling(scaled, ["alpha", "beta", "mu"])
@@ -455,7 +475,7 @@ def population_summary(idata):
     """mu, a new group's theta and each group's mean rate under one hyperprior."""
     a, b = idata.posterior["alpha"].to_numpy().ravel(), idata.posterior["beta"].to_numpy().ravel()
     mu_draws = a / (a + b)
-    mu_lo, mu_hi = az.hdi(mu_draws, hdi_prob=0.94)
+    mu_lo, mu_hi = az.hdi(mu_draws, prob=0.94)
     new = rng.beta(a, b)
     summary = pd.Series({"mean of mu": mu_draws.mean(), "mu: 94% HDI from": mu_lo,
                          "mu: 94% HDI to": mu_hi, "P(theta_new > 0.9)": np.mean(new > 0.9),

@@ -109,7 +109,7 @@ dense = len(groups) > 1000  # then smaller, fainter dots for the groups not list
 for name, draws in theta.items():
     # Every group's mean; the 94% HDI for the listed groups (all of them, up to 12).
     mean = scale.group_means(fits[name], groups)
-    hdi = az.hdi(draws.sel({labels.group: groups.index[shown]}), hdi_prob=0.94)["theta"].to_numpy()
+    hdi = az.hdi(draws.sel({labels.group: groups.index[shown]}), prob=0.94).to_numpy()
     x = trials * offsets[name]
     if len(shown) < len(groups):  # the other groups' means as small dots, under the rest
         ax.plot(x, mean, ".", ms=2 if dense else 4, alpha=0.2 if dense else 0.4,
@@ -222,7 +222,7 @@ lovo_exact.round(3)
 elpd = pd.concat({
     name: pd.DataFrame({
         "pareto k": pareto_k[name],
-        "PSIS-LOO": pd.Series(loo[name].loo_i.to_numpy(), index=groups.index),
+        "PSIS-LOO": pd.Series(loo[name].elpd_i.to_numpy(), index=groups.index),
         "refit": lovo[name]["elpd"], "refit se": lovo[name]["se"], "refit k": lovo[name]["k"],
         "exact": lovo_exact[name],
     }, index=groups.index)
@@ -247,17 +247,15 @@ totals = totals.sum(min_count=len(groups))
 totals.round(2)
 
 # %% [markdown]
-# ArviZ's comparison table and plot, from PSIS-LOO as usual, with the warning that the Pareto
-# $k$ values above attach to it:
+# ArviZ's comparison table and plot, from PSIS-LOO as usual; its `diag_elpd` and `diag_diff`
+# columns carry the diagnostics, such as the Pareto $k$ values above:
 
 # %%
-comparison = az.compare(loo, ic="loo")
-ax = az.plot_compare(comparison, figsize=(8, 3))
-ax.set_title("PSIS-LOO comparison (unreliable where Pareto k > 0.7; see the refits)")
-fig = ax.figure
-fig.tight_layout()
+comparison = az.compare(loo)
+fig = az.plot_compare(comparison, figure_kwargs={"figsize": (8, 3)}).viz["figure"].item()
+fig.suptitle("PSIS-LOO comparison (unreliable where Pareto k > 0.7; see the refits)")
 show_figure(fig, STEM, "loo")
-comparison.drop(columns=["warning"]).round(2)
+comparison.round(2)
 
 # %% [markdown]
 # Both the reliable numbers (the exact leave-one-vehicle-out densities) and PSIS-LOO rank full

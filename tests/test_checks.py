@@ -25,8 +25,7 @@ def trace(exact_table, seed=0, divergent=0):
     diverging = np.zeros((CHAINS, DRAWS), dtype=bool)
     diverging.flat[rng.choice(diverging.size, divergent, replace=False)] = True
     return az.from_dict(
-        posterior={"theta": theta},
-        sample_stats={"diverging": diverging},
+        {"posterior": {"theta": theta}, "sample_stats": {"diverging": diverging}},
         coords={"vehicle": names},
         dims={"theta": ["vehicle"]},
     )
@@ -98,7 +97,7 @@ def test_the_pymc_gallery_trap_would_have_passed(exact_table):
     idata = trace(exact_table)
     theta = idata.posterior["theta"].copy()
     theta[1] = theta[1, 0]
-    idata.posterior["theta"] = theta
+    idata["posterior"]["theta"] = theta
     assert all(az.rhat(idata) < 1.03)  # the trap: always true
     assert not bool((az.rhat(idata)["theta"] < 1.03).all())
 

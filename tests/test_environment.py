@@ -52,7 +52,7 @@ def conda_pins() -> dict[str, str]:
 
 def test_conda_pins_equal_the_lock():
     lock, conda = lock_pins(), conda_pins()
-    assert conda.pop("python") == "3.11"
+    assert conda.pop("python") == "3.13"
     assert REQUIRED <= set(conda)
     mismatched = {
         name: (version, lock.get(name))
@@ -71,5 +71,9 @@ def test_every_lock_line_is_an_exact_pin():
     assert lines and all(re.fullmatch(r"[\w.\-\[\],]+==[\w.\-+]+", line.strip()) for line in lines)
 
 
-def test_arviz_is_below_1():
-    assert int(lock_pins()["arviz"].split(".")[0]) < 1
+def test_the_lock_is_on_the_current_stack():
+    """PyMC 6, PyTensor 3, ArviZ 1 and nutpie 0.16.11 or later (issue 32)."""
+    pins = lock_pins()
+    major = {name: int(pins[name].split(".")[0]) for name in ("pymc", "pytensor", "arviz")}
+    assert major == {"pymc": 6, "pytensor": 3, "arviz": 1}
+    assert tuple(map(int, pins["nutpie"].split(".")[:3])) >= (0, 16, 11)

@@ -43,11 +43,11 @@ def _grid_draws(grid, n: int, seed: int = 0):
 
 
 def _fit(groups, fitted, **variables):
-    """An InferenceData of one chain with ``variables`` (arrays over draws, or draws x groups)."""
+    """A DataTree of one chain with ``variables`` (arrays over draws, or draws x groups)."""
     dim = groups.attrs["labels"].group
     posterior = {name: np.asarray(values)[None] for name, values in variables.items()}
     dims = {name: [dim] for name, values in posterior.items() if values.ndim == 3}
-    return az.from_dict(posterior=posterior, coords={dim: fitted.index.to_numpy()}, dims=dims)
+    return az.from_dict({"posterior": posterior}, coords={dim: fitted.index.to_numpy()}, dims=dims)
 
 
 def test_few_groups_are_all_fitted_and_nothing_is_printed(capsys):
@@ -113,7 +113,7 @@ def test_the_others_give_the_full_models_posterior(many):
 def test_the_others_log_likelihood_is_added_for_power_scaling(many):
     fitted, others = scale.split(many, "hierarchical")
     a, b = np.array([[3.0, 5.0]]), np.array([[2.0, 4.0]])
-    idata = az.from_dict(posterior={"alpha": a, "beta": b}, log_likelihood={"y": a * 0})
+    idata = az.from_dict({"posterior": {"alpha": a, "beta": b}, "log_likelihood": {"y": a * 0}})
     others.add_log_likelihood(idata)
     rest = many.drop(index=fitted.index)
     direct = [stats.betabinom.logpmf(rest["successes"], rest["trials"], x, y).sum()
@@ -134,19 +134,19 @@ def test_group_means_and_loo_match_the_exact_values(many, grid):
     no_pooling = _fit(many, fitted, theta=theta)
     np.testing.assert_allclose(scale.group_means(no_pooling, many), (0.5 + y) / (1 + n))
     result = scale.loo(no_pooling, many)
-    np.testing.assert_allclose(result.loo_i.to_numpy()[listed], reference["no_pooling"])
+    np.testing.assert_allclose(result.elpd_i.to_numpy()[listed], reference["no_pooling"])
     assert result.n_data_points == N_GROUPS and np.isnan(result.pareto_k).all()
 
     common = np.random.default_rng(2).beta(0.5 + y.sum(), 0.5 + (n - y).sum(), 400)
     full = _fit(many, fitted, theta=common)
     result = scale.loo(full, many)
-    np.testing.assert_allclose(result.loo_i.to_numpy()[listed], reference["full_pooling"])
+    np.testing.assert_allclose(result.elpd_i.to_numpy()[listed], reference["full_pooling"])
 
     alpha, beta = _grid_draws(grid, 4000)
     hierarchical = _fit(many, fitted, alpha=alpha, beta=beta, theta=theta[:1].repeat(4000, 0))
     result = scale.loo(hierarchical, many)
     # Importance sampling over independent draws: close to the grid's exact values.
-    np.testing.assert_allclose(result.loo_i.to_numpy()[listed], reference["hierarchical"],
+    np.testing.assert_allclose(result.elpd_i.to_numpy()[listed], reference["hierarchical"],
                                atol=0.01)  # fmt: skip
     assert np.isfinite(result.pareto_k.to_numpy()[listed]).all()
     assert (result.pareto_k.to_numpy()[listed] < 0.5).all()  # near-even weights

@@ -29,12 +29,13 @@ def idata_with(prior_sd: float, data_sd: float, observed: float):
     precision = 1 / prior_sd**2 + 1 / data_sd**2
     mean, sd = observed / data_sd**2 / precision, precision**-0.5
     draws = np.random.default_rng(0).normal(mean, sd, size=(4, 2000))
-    idata = az.from_dict(
-        posterior={"m": draws}, log_likelihood={"y": stats.norm.logpdf(observed, draws, data_sd)}
+    return az.from_dict(
+        {
+            "posterior": {"m": draws},
+            "log_likelihood": {"y": stats.norm.logpdf(observed, draws, data_sd)},
+            "log_prior": {"m": stats.norm.logpdf(draws, 0, prior_sd)},
+        }
     )
-    prior = az.from_dict(posterior={"m": stats.norm.logpdf(draws, 0, prior_sd)}).posterior
-    idata.add_groups({"log_prior": prior})
-    return idata
 
 
 def test_data_far_from_a_tight_prior_is_a_conflict():

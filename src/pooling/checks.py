@@ -111,7 +111,7 @@ def convergence(idata, var_names: list[str]) -> pd.DataFrame:
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fit with a ``posterior`` group.
     var_names : list of str
         Variables to check.
@@ -137,7 +137,7 @@ def assert_converged(idata, var_names: list[str]) -> pd.DataFrame:
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
     var_names : list of str
 
     Returns
@@ -158,7 +158,7 @@ def divergences(idata) -> int:
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
 
     Returns
     -------
@@ -172,7 +172,7 @@ def assert_no_divergences(idata) -> int:
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
 
     Returns
     -------
@@ -195,7 +195,7 @@ def draws_of(idata, quantity: str):
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
     quantity : str
         ``name`` for a scalar variable, ``name[coord]`` for one entry of a 1-d variable.
 
@@ -217,7 +217,7 @@ def exact_agreement(idata, exact: pd.DataFrame, quantiles_of=None) -> pd.DataFra
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
     exact : pandas.DataFrame
         An exact summary from :mod:`pooling.exact` (rows are quantities, columns ``mean``,
         ``q03``, ``q97``).
@@ -269,7 +269,7 @@ def assert_matches_exact(idata, exact: pd.DataFrame, quantiles_of=None) -> pd.Da
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
     exact : pandas.DataFrame
         See :func:`exact_agreement`.
     quantiles_of : sequence of str, optional
@@ -350,7 +350,7 @@ def assert_estimates_match_exact(
     ----------
     table : pandas.DataFrame
         Rows of :func:`pooling.estimates.hierarchical` for the groups to check.
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         The fit whose ``alpha`` and ``beta`` draws the table averages over.
     exact_summary : pandas.DataFrame
         :meth:`pooling.exact.HierarchicalPosterior.summary` of those groups.

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import Callable
 
 import pymc as pm
-from pymc.model.fgraph import clone_model
 
 import pooling.digamma  # noqa: F401  (PyTensor's Numba digamma, the same however compiled)
 
 __all__ = [
     "FREEZE_FROM", "MASS_MATRICES", "CompiledSampler", "complete", "model_variables",
-    "use_compiler",
+    "sample_options",
 ]  # fmt: skip
 
 #: From this many values in a ``pm.Data`` container, nutpie's fit compiles the data in as
@@ -28,26 +26,29 @@ MASS_MATRICES = {
     "low rank": ({"low_rank_modified_mass_matrix": True}, {"init": "jitter+adapt_full"}),
 }
 
-#: What compiles a model for nutpie (see :func:`use_compiler`); ``None``: nutpie's own.
-_compiler: Callable | None = None
-#: The samplers compiled in this process, by token: what an unpickled copy reuses.
-_COMPILED: dict[str, CompiledSampler] = {}
 
-
-def use_compiler(compile_model: Callable | None) -> None:
-    """Compile every model of :class:`CompiledSampler` with ``compile_model`` from now on.
-
-    This is the one place where the runner plugs in its disk cache of compiled models
-    (``pooling.runner.speedups``); a notebook never calls it.
+def sample_options(mass_matrix: str, sampler: str = "nutpie") -> dict:
+    """The keyword arguments that ask ``pm.sample`` for a mass matrix of :data:`MASS_MATRICES`.
 
     Parameters
     ----------
-    compile_model : callable or None
-        A drop-in replacement for ``nutpie.compile_pymc_model`` that returns the same
-        compiled model (the same draws); ``None`` restores nutpie's own.
+    mass_matrix : {"diagonal", "low rank"}
+    sampler : {"nutpie", "pymc"}
+        ``pm.sample``'s ``nuts_sampler``.
+
+    Returns
+    -------
+    dict
+        Empty for the diagonal mass matrix (both samplers' default).
     """
-    global _compiler
-    _compiler = compile_model
+    nutpie_options, pymc_options = MASS_MATRICES[mass_matrix]
+    if sampler == "nutpie":
+        return {"nuts_sampler_kwargs": nutpie_options} if nutpie_options else {}
+    return dict(pymc_options)
+
+
+#: The samplers compiled in this process, by token: what an unpickled copy reuses.
+_COMPILED: dict[str, CompiledSampler] = {}
 
 
 class CompiledSampler:
@@ -100,7 +101,7 @@ class CompiledSampler:
     def _compile(self, **kwargs):
         import nutpie
 
-        return (_compiler or nutpie.compile_pymc_model)(self.model, **kwargs)
+        return nutpie.compile_pymc_model(self.model, **kwargs)
 
     # A compiled nutpie model cannot be pickled: a copy sent to another process (a Dask
     # worker) compiles there on its first fit, and every later copy of the same sampler in
@@ -139,7 +140,7 @@ class CompiledSampler:
 
         Returns
         -------
-        arviz.InferenceData
+        xarray.DataTree
             Posterior and sample statistics (the sampler's own convergence warnings are
             off: the notebooks check convergence themselves).
         """
@@ -179,31 +180,31 @@ def model_variables(idata, model):
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fresh fit.
     model : pymc.Model
         The model it came from.
 
     Returns
     -------
-    arviz.InferenceData
+    xarray.DataTree
         The same object, modified in place.
     """
     own = {v.name for v in model.free_RVs}
     unconstrained = [v.name for v in model.value_vars if v.name not in own]
-    idata.posterior = idata.posterior.drop_vars(unconstrained, errors="ignore")
+    idata["posterior"] = idata["posterior"].to_dataset().drop_vars(unconstrained, errors="ignore")
     return idata
 
 
 def complete(idata, model, seed: int):
     """Tidy a fit and add its pointwise log-likelihood and posterior predictive draws.
 
-    nutpie ignores ``idata_kwargs``, so the log-likelihood (needed for LOO) is computed here
-    for both samplers.
+    ``pm.compute_log_likelihood`` (which LOO needs) and ``pm.sample_posterior_predictive``,
+    for the fits of ``pm.sample`` and of :class:`CompiledSampler` alike.
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fresh fit of ``model``.
     model : pymc.Model
         The model it came from.
@@ -212,15 +213,12 @@ def complete(idata, model, seed: int):
 
     Returns
     -------
-    arviz.InferenceData
+    xarray.DataTree
         The same object, with ``log_likelihood`` and ``posterior_predictive`` groups.
     """
     model_variables(idata, model)
-    with model:
+    with model, warnings.catch_warnings():
         pm.compute_log_likelihood(idata, progressbar=False)
-    # On a copy: after sample_posterior_predictive, a model whose observations are pm.Data
-    # can no longer build its log density (PyMC 5.28), which the refits with PyMC's NUTS need.
-    with clone_model(model), warnings.catch_warnings():
         # A Potential in these models is the likelihood of the groups not fitted one by one
         # (pooling.scale.Others): replicated y given the posterior draws is still exact.
         warnings.filterwarnings("ignore", message="The effect of Potentials on other parameters")

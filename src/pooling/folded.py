@@ -260,7 +260,7 @@ def fit_prior(
 
     Returns
     -------
-    arviz.InferenceData
+    xarray.DataTree
         Posterior of ``alpha``, ``beta`` and ``mu``, with sample statistics.
     """
     from pooling.fits import CompiledSampler, model_variables

@@ -48,7 +48,7 @@ def figures_dir() -> Path:
 
 
 def results_dir() -> Path:
-    """Directory that InferenceData results are written to.
+    """Directory that the fits (DataTrees) and result tables are written to.
 
     Returns
     -------

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import arviz as az
 import numpy as np
 import pandas as pd
+from arviz_stats.base import array_stats
 from scipy import special
 
 from pooling.fits import CompiledSampler
@@ -105,7 +106,9 @@ def log_predictive(log_p: np.ndarray) -> dict[str, float]:
     p = np.exp(log_p - log_p.max())  # rescaled: the ratio mcse / mean is unchanged
     se = float(np.squeeze(az.mcse(p, method="mean")) / p.mean())
     with np.errstate(over="ignore"):  # ArviZ's Pareto fit overflows harmlessly on huge ratios
-        _, k = az.psislw(log_p.ravel())
+        # psislw takes log-likelihoods and weights by their negatives (LOO's ratios): the
+        # weights here are the probabilities themselves
+        _, k = array_stats.psislw(-log_p.ravel())
     return {"elpd": value, "se": se, "k": float(k)}
 
 

@@ -1,7 +1,8 @@
 """Results that one notebook saves and another reads: ``<results dir>/<stem>.nc``.
 
-Fits are saved as InferenceData, tables as ``xarray.Dataset``; the comparison notebook reads
-them instead of refitting. The table an analyst takes away is a CSV (:func:`save_csv`).
+Fits are saved as ``xarray.DataTree`` (what ``pm.sample`` returns), tables as
+``xarray.Dataset``; the comparison notebook reads them instead of refitting. The table an
+analyst takes away is a CSV (:func:`save_csv`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def result_path(stem: str) -> Path:
 
 
 def load_idata(stem: str):
-    """Load the InferenceData that another notebook saved.
+    """Load the fit (a DataTree) that another notebook saved.
 
     Parameters
     ----------
@@ -39,16 +40,17 @@ def load_idata(stem: str):
 
     Returns
     -------
-    arviz.InferenceData
+    xarray.DataTree
+        Read into memory, so that the file is closed again.
 
     Raises
     ------
     FileNotFoundError
         One line naming the missing file and saying to run ``make``.
     """
-    import arviz as az
+    import xarray as xr
 
-    return az.from_netcdf(_existing_result(stem))
+    return xr.load_datatree(_existing_result(stem))
 
 
 def load_table(stem: str):
@@ -81,11 +83,11 @@ def _existing_result(stem: str) -> Path:
 
 
 def save_idata(idata, stem: str) -> Path:
-    """Save an InferenceData as ``<results dir>/<stem>.nc``.
+    """Save a fit or a table as ``<results dir>/<stem>.nc``.
 
     Parameters
     ----------
-    idata : arviz.InferenceData or xarray.Dataset
+    idata : xarray.DataTree or xarray.Dataset
         The fit (or table of results) to save.
     stem : str
         File stem, usually the notebook stem.

@@ -123,14 +123,14 @@ class Others:
     def add_log_likelihood(self, idata) -> None:
         """Add the folded log likelihood at ``idata``'s draws as ``log_likelihood["others"]``.
 
-        So that what sums the log likelihood over observations (``arviz.psens``) counts these
+        So that what sums the log likelihood over observations (``arviz.psense``) counts these
         groups too; nothing when there are no other groups.
         """
         if not self.count:
             return
-        post = idata.posterior
+        post = idata["posterior"]
         values = self.log_likelihood(post["alpha"].to_numpy(), post["beta"].to_numpy())
-        idata.log_likelihood["others"] = post["alpha"].copy(data=values)
+        idata["log_likelihood"]["others"] = post["alpha"].copy(data=values)
 
 
 def mean_rates(groups: pd.DataFrame, alpha, beta) -> pd.Series:
@@ -272,7 +272,7 @@ def every_group_fitted(idata, groups: pd.DataFrame) -> bool:
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fit of notebooks 1 to 3.
     groups : pandas.DataFrame
         The validated groups frame.
@@ -318,7 +318,7 @@ def rate_draws(idata, groups: pd.DataFrame, rng: np.random.Generator,
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fit of notebooks 1 to 3.
     groups : pandas.DataFrame
         The validated groups frame: every group.
@@ -373,7 +373,7 @@ def group_means(idata, groups: pd.DataFrame) -> np.ndarray:
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fit of notebooks 1 to 3.
     groups : pandas.DataFrame
         The validated groups frame: every group.
@@ -406,7 +406,7 @@ def replicated_statistics(idata, groups: pd.DataFrame, statistics: dict,
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fit of notebooks 1 to 3 (with ``posterior_predictive["y"]``).
     groups : pandas.DataFrame
         The validated groups frame: every group.
@@ -443,7 +443,7 @@ def most_probable_best(idata, groups: pd.DataFrame, positions: np.ndarray,
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fit of notebooks 1 or 3 (a rate per group).
     groups : pandas.DataFrame
         The validated groups frame: every group.
@@ -478,20 +478,21 @@ def loo(idata, groups: pd.DataFrame):
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fit of notebooks 1 to 3.
     groups : pandas.DataFrame
         The validated groups frame: every group.
 
     Returns
     -------
-    arviz.ELPDData
-        With ``loo_i`` and ``pareto_k`` over every group.
+    arviz.ELPDDataLOO
+        With ``elpd_i`` and ``pareto_k`` over every group.
     """
-    import arviz as az
-
     if _own_draws(idata, groups):
+        import arviz as az
+
         return az.loo(idata, pointwise=True)
+    from arviz_stats.base import array_stats
     from scipy import special, stats
 
     from pooling.estimates import fold, mixture_draws
@@ -516,7 +517,7 @@ def loo(idata, groups: pd.DataFrame):
         log_p = stats.betabinom.logpmf(groups["successes"].to_numpy()[listed],
                                        groups["trials"].to_numpy()[listed], a, b)  # fmt: skip
         with np.errstate(over="ignore"):
-            _, k[listed] = az.psislw(-log_p.T)
+            _, k[listed] = array_stats.psislw(log_p.T)  # weights 1 / p, as LOO's
         n_samples = kept.size
     else:
         n_samples = post.sizes["chain"] * post.sizes["draw"]
@@ -534,18 +535,18 @@ def loo(idata, groups: pd.DataFrame):
 
 
 def _elpd_data(loo_i, lppd_i, k, n_samples: int, groups: pd.DataFrame):
-    """An ``arviz.ELPDData`` like ``arviz.loo(pointwise=True)``'s, from pointwise values."""
+    """An ``arviz.ELPDDataLOO`` like ``arviz.loo(pointwise=True)``'s, from pointwise values."""
     import arviz as az
     import xarray as xr
 
+    from pooling.checks import PARETO_K_MAX
+
     dim = groups.attrs["labels"].group
     coords = {dim: groups.index.to_numpy()}
-    good_k = 0.7
-    return az.ELPDData(
-        data=[loo_i.sum(), float(np.sqrt(len(loo_i) * np.var(loo_i))), (lppd_i - loo_i).sum(),
-              n_samples, len(loo_i), bool(np.nanmax(k, initial=0.0) > good_k),
-              xr.DataArray(loo_i, coords=coords, dims=dim, name="loo_i"),
-              xr.DataArray(k, coords=coords, dims=dim, name="pareto_k"), "log", good_k],
-        index=["elpd_loo", "se", "p_loo", "n_samples", "n_data_points", "warning", "loo_i",
-               "pareto_k", "scale", "good_k"],
+    return az.ELPDDataLOO(
+        elpd=float(loo_i.sum()), se=float(np.sqrt(len(loo_i) * np.var(loo_i))),
+        p=float((lppd_i - loo_i).sum()), n_samples=int(n_samples), n_data_points=len(loo_i),
+        scale="log", warning=bool(np.nanmax(k, initial=0.0) > PARETO_K_MAX),
+        good_k=PARETO_K_MAX, elpd_i=xr.DataArray(loo_i, coords=coords, dims=dim, name="elpd_i"),
+        pareto_k=xr.DataArray(k, coords=coords, dims=dim, name="pareto_k"),
     )  # fmt: skip

@@ -2,7 +2,7 @@
 
 Raising the prior (or the likelihood) to a power close to 1 and watching how far the
 posterior moves, estimated by Pareto-smoothed importance sampling from the draws at hand
-(``arviz.psens``), tells whether a posterior quantity is driven by the prior, the data, or a
+(``arviz.psense``), tells whether a posterior quantity is driven by the prior, the data, or a
 conflict between the two, without refitting (Kallioinen et al. 2024).
 
 References
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import arviz as az
 import pandas as pd
-import xarray as xr
 
 __all__ = ["THRESHOLD", "power_scaling", "verdict"]
 
@@ -54,8 +53,8 @@ def power_scaling(idata, var_names: list[str]) -> pd.DataFrame:
 
     Parameters
     ----------
-    idata : arviz.InferenceData
-        A fit with ``posterior``, ``log_prior`` (e.g. from ``pm.compute_log_prior``) and
+    idata : xarray.DataTree
+        A fit with ``posterior``, ``log_prior`` (e.g. from ``pm.stats.compute_log_prior``) and
         ``log_likelihood`` groups.
     var_names : list of str
         Scalar posterior variables.
@@ -67,9 +66,7 @@ def power_scaling(idata, var_names: list[str]) -> pd.DataFrame:
     """
     rows = {name: {} for name in var_names}
     for component in ("prior", "likelihood"):
-        result = az.psens(idata, component=component, var_names=var_names)
-        if isinstance(result, xr.DataArray):  # what psens returns for a single variable
-            result = result.to_dataset()
+        result = az.psense(idata, group=component, var_names=var_names)
         for name in var_names:
             rows[name][component] = float(result[name])
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("quantity")

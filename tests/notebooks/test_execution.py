@@ -73,10 +73,10 @@ def test_pymc_builtin_sampler(source, pymc_run):
     with xr.open_dataset(pymc_run / "results" / f"{source.stem}_refits.nc") as refits:
         assert {"elpd", "se", "k"} <= set(refits.data_vars)
         assert refits.sizes["vehicle"] == 2
-    idata = az.from_netcdf(result)
-    assert idata.posterior.attrs["inference_library"] == "pymc"
-    assert idata.posterior.sizes["draw"] == PYMC_DRAWS.get(source.stem, 1000)
-    assert {"log_likelihood", "posterior_predictive"} <= set(idata.groups())
+    idata = xr.load_datatree(result)
+    assert idata["posterior"].attrs["inference_library"] == "pymc"
+    assert idata["posterior"].sizes["draw"] == PYMC_DRAWS.get(source.stem, 1000)
+    assert {"log_likelihood", "posterior_predictive"} <= set(idata.children)
     for kind in ("model.svg", "trace.png", "forest.png", "ppc.png", "exact.png"):
         assert f"{source.stem}_{kind}" in figures
 
@@ -99,7 +99,7 @@ def test_estimates_table_agrees_with_the_exact_posteriors(pymc_run):
     # The hierarchical rows against the grid, within the Monte Carlo error of the NUTS draws
     # they average over (autocorrelation included; delta method for the quantiles).
     grid = exact.HierarchicalPosterior(groups).summary()
-    post = az.from_netcdf(pymc_run / "results" / "03_hierarchical.nc").posterior
+    post = xr.load_datatree(pymc_run / "results" / "03_hierarchical.nc")["posterior"]
     alpha, beta = post["alpha"].to_numpy(), post["beta"].to_numpy()
     hierarchical = by_model["hierarchical"]
     for name, row in hierarchical.iterrows():

@@ -35,8 +35,9 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def compile_in_fresh_processes(cache, *runs):
-    """One fresh process per ``(scale, *extra)`` run, all at once; their reports in order."""
+def compile_in_fresh_processes(cache, *runs, errors=None):
+    """One fresh process per ``(scale, *extra)`` run, all at once; their reports in order
+    (and each one's standard error appended to ``errors``, when given)."""
     env = {"POOLING_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin", "HOME": str(cache)}
     procs = [
         subprocess.Popen([sys.executable, "-c", SCRIPT, *map(str, run)], env=env,
@@ -48,6 +49,8 @@ def compile_in_fresh_processes(cache, *runs):
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
         reports.append(json.loads(out.strip().splitlines()[-1]))
+        if errors is not None:
+            errors.append(err)
     return reports
 
 
@@ -63,6 +66,22 @@ def test_second_process_loads_the_compiled_model_and_draws_the_same(tmp_path):
     assert second["draws"] == first["draws"]
     assert other["hits"] == 1
     assert other["draws"] != first["draws"]
+
+
+def test_a_broken_cache_is_compiled_again_with_one_line(tmp_path):
+    """Every entry overwritten with garbage, as a crash or a full disk mid-write could leave it."""
+    (first,) = compile_in_fresh_processes(tmp_path, (1,))
+    entries = [path for path in tmp_path.iterdir() if path.suffix in (".nbi", ".nbc")]
+    assert len(entries) >= 4  # an index and a data file for each of the two callbacks
+    for path in entries:
+        path.write_bytes(b"\x80garbage" * 10)
+    errors = []
+    (again,) = compile_in_fresh_processes(tmp_path, (1,), errors=errors)
+    assert again["hits"] == 0 and again["draws"] == first["draws"]
+    notes = [line for line in errors[0].splitlines() if "compile cache" in line]
+    assert len(notes) == 1 and "dropped a broken entry" in notes[0]
+    (third,) = compile_in_fresh_processes(tmp_path, (1,))  # the entries were written anew
+    assert third["hits"] == 2 and third["draws"] == first["draws"]
 
 
 def test_fingerprint_is_the_same_for_equal_values_and_differs_otherwise():

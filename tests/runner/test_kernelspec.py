@@ -23,8 +23,8 @@ def test_a_kernel_of_the_installed_spec_has_the_cache_and_a_clean_namespace(tmp_
     monkeypatch.delenv("IPYTHONDIR", raising=False)
     source = tmp_path / "probe.py"
     source.write_text(
-        "# %%\nfrom pooling import fits\n"
-        "print(fits._compiler is not None, [k for k in dir() if not k.startswith('_')])\n"
+        "# %%\nfrom pooling.runner import compile_cache\n"
+        "print(compile_cache.is_used(), [k for k in dir() if not k.startswith('_')])\n"
     )
     nb = execute(source, tmp_path / "probe.ipynb")
     printed = nb.cells[0].outputs[0]["text"].strip()

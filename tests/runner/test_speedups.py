@@ -40,10 +40,11 @@ def test_the_plain_way_can_be_asked_for(monkeypatch):
 
 
 def test_in_a_kernel_the_switch_turns_the_cache_on_unless_plain(monkeypatch):
-    from pooling import fits
+    import nutpie
 
-    monkeypatch.setattr(fits, "_compiler", None)
+    monkeypatch.setattr(nutpie, "compile_pymc_model", nutpie.compile_pymc_model)  # restored after
     monkeypatch.setenv(speedups.PLAIN_ENV, "1")
-    assert not speedups.in_kernel() and fits._compiler is None
+    assert not speedups.in_kernel() and not compile_cache.is_used()
     monkeypatch.delenv(speedups.PLAIN_ENV)
-    assert speedups.in_kernel() and fits._compiler is compile_cache.compile_pymc_model
+    assert speedups.in_kernel() and compile_cache.is_used()
+    assert nutpie.compile_pymc_model is compile_cache.compile_pymc_model

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pooling.paths import DEFAULT_DATA
 
-__all__ = ["NEXT_STEPS", "QUIET_WARNINGS", "main", "next_step", "quiet_notices"]
+__all__ = ["NEXT_STEPS", "main", "next_step"]
 
 #: What to try when a check fails, by the words of its message.
 NEXT_STEPS = {
@@ -197,22 +197,6 @@ def _estimates(args, parameters: dict) -> int:
     return 0
 
 
-#: ArviZ announces its coming refactor once a day, from ``arviz/__init__``, in whichever
-#: process imports it first: this one, the warm kernels' helper or a fresh kernel. It is news
-#: about a future release, not about this run; every other warning still shows.
-QUIET_WARNINGS = "ignore::FutureWarning:arviz"
-
-
-def quiet_notices() -> None:
-    """Silence :data:`QUIET_WARNINGS` here and in every process started from here."""
-    import warnings
-
-    warnings.filterwarnings("ignore", category=FutureWarning, module="arviz")
-    present = os.environ.get("PYTHONWARNINGS", "")
-    if QUIET_WARNINGS not in present.split(","):
-        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [present, QUIET_WARNINGS]))
-
-
 def _portable_or_again() -> None:
     """Start this command again with the portable settings, if it lacks them.
 
@@ -230,7 +214,6 @@ def _portable_or_again() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run; see ``python -m pooling --help``."""
     args = _parser().parse_args(argv)
-    quiet_notices()
     if args.command == "estimates" and argv is None:
         _portable_or_again()
     if args.command == "lint":

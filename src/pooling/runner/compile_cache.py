@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 import threading
 import types
 import weakref
@@ -47,7 +48,7 @@ from numba.core.extending import _Intrinsic
 import pooling.digamma  # noqa: F401  (makes the models' digamma cacheable)
 
 __all__ = ["CACHE_ENV", "Uncacheable", "cache_dir", "cache_hits", "check", "compile_pymc_model",
-           "fingerprint", "use_in_this_process"]  # fmt: skip
+           "fingerprint", "is_used", "use_in_this_process"]  # fmt: skip
 
 #: Environment variable that moves the cache.
 CACHE_ENV = "POOLING_CACHE_DIR"
@@ -134,12 +135,23 @@ def fingerprint(obj, _seen: set[int] | None = None) -> bytes:
     if isinstance(obj, np.ndarray):
         return b"array:" + obj.dtype.str.encode() + repr(obj.shape).encode() + obj.tobytes()
     if isinstance(obj, np.dtype):
-        return b"dtype:" + repr(obj.descr).encode()
+        return b"dtype:" + repr(_positional(obj.descr)).encode()
     if isinstance(obj, tuple):
         return b"tuple(" + b",".join(fingerprint(item, seen) for item in obj) + b")"
     if isinstance(obj, (bool, int, float, str, bytes, type(None), np.number)):
         return b"value:" + type(obj).__name__.encode() + repr(obj).encode()
     raise Uncacheable(type(obj).__name__)
+
+
+def _positional(descr):
+    """A record layout with its field names replaced by their positions.
+
+    nutpie 0.16.11 names the fields of its shared-data records with random identifiers, new in
+    every process; the compiled code reaches fields by offset, so only the layout matters.
+    """
+    if isinstance(descr, str):
+        return descr
+    return [(f"f{i}", _positional(kind), *rest) for i, (_, kind, *rest) in enumerate(descr)]
 
 
 #: Callback Python functions being compiled under a key, for the locator below.
@@ -177,6 +189,10 @@ if _KeyLocator not in caching.CacheImpl._locator_classes:
     caching.CacheImpl._locator_classes.insert(0, _KeyLocator)
 
 
+#: Whether this process has said that it dropped a broken cache entry.
+_told = False
+
+
 class _KeyedCache(caching.FunctionCache):
     """Numba's function cache with the closure pickle replaced by a stable key."""
 
@@ -188,6 +204,24 @@ class _KeyedCache(caching.FunctionCache):
     def _index_key(self, sig, codegen):
         code = hashlib.sha256(self._py_func.__code__.co_code).hexdigest()
         return (sig, codegen.magic_tuple(), (code, self._key))
+
+    def load_overload(self, sig, target_context):
+        """The cached callback, or ``None``: an entry that cannot be read is dropped.
+
+        Numba writes each file whole (a temporary file, then a rename), but a file broken
+        otherwise (a full disk, a crash of the machine, another program) would stop every
+        run that loads it; here it is compiled again instead, with one line saying so.
+        """
+        global _told
+        try:
+            return super().load_overload(sig, target_context)
+        except Exception as error:  # any unreadable entry: pickle, EOF, OS or LLVM errors
+            Path(self._cache_file._index_path).unlink(missing_ok=True)
+            if not _told:  # one line per process, however many entries were broken
+                print(f"note: dropped a broken entry of the compile cache in {cache_dir()} "
+                      f"({type(error).__name__}); compiling again", file=sys.stderr)  # fmt: skip
+                _told = True
+            return None
 
 
 def _versions() -> bytes:
@@ -246,8 +280,13 @@ def compile_pymc_model(model, **kwargs):
     """
     import nutpie
 
+    own = _NUTPIE_OWN or nutpie.compile_pymc_model
     with _keyed_callbacks():
-        return nutpie.compile_pymc_model(model, cache=True, **kwargs)
+        return own(model, cache=True, **kwargs)
+
+
+#: nutpie's own ``compile_pymc_model``, once :func:`use_in_this_process` has replaced it.
+_NUTPIE_OWN = None
 
 
 def check() -> None:
@@ -271,21 +310,33 @@ def check() -> None:
 def use_in_this_process() -> bool:
     """Compile this process's models through the disk cache, if it fits the libraries.
 
-    The warm kernels' helper calls this before it forks, so every kernel inherits it.
+    ``nutpie.compile_pymc_model`` is replaced by :func:`compile_pymc_model` in this process,
+    so that every compile goes through the cache: ``pm.sample``'s in the notebooks' cells as
+    well as :class:`pooling.fits.CompiledSampler`'s. The warm kernels' helper calls this before
+    it forks, so every kernel inherits it.
 
     Returns
     -------
     bool
         Whether the cache is on (:func:`check` passed).
     """
-    from pooling import fits
+    global _NUTPIE_OWN
+    import nutpie
 
     try:
         check()
     except Exception:  # any failure means: do without
         return False
-    fits.use_compiler(compile_pymc_model)
+    if not is_used():
+        _NUTPIE_OWN, nutpie.compile_pymc_model = nutpie.compile_pymc_model, compile_pymc_model
     return True
+
+
+def is_used() -> bool:
+    """Whether this process compiles nutpie's models through the cache."""
+    import nutpie
+
+    return nutpie.compile_pymc_model is compile_pymc_model
 
 
 def cache_hits(compiled) -> int:

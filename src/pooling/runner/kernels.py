@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 
 from jupyter_client.manager import KernelManager
 from jupyter_client.provisioning import LocalProvisioner
@@ -247,6 +248,10 @@ def _serve(warm: bool) -> None:
     if warm and cached:
         _warm_up()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped as they exit
+    # The only other threads here are the idle pools of NumPy's and SciPy's OpenBLAS, which
+    # re-create themselves in a forked child (pthread_atfork); Python 3.12+ warns of any thread.
+    warnings.filterwarnings("ignore", message=r"This process \(pid=\d+\) is multi-threaded",
+                            category=DeprecationWarning)  # fmt: skip
     me, children = os.getpid(), []
     try:
         while line := sys.stdin.readline():

@@ -233,7 +233,7 @@ class _Fit:
     ----------
     pairs : pandas.DataFrame
         The distinct pairs (``trials``, ``successes``, ``count``), indexed ``"N/y"``.
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
     hyper : pandas.DataFrame
         The hyperparameters' summary, diagnostics and exact values.
     exact_summary : pandas.DataFrame
