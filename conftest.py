@@ -46,7 +46,7 @@ _EACH_TEST_ALONE = (
 # with a long one at the end.
 _LONGEST_FIRST = (
     "tests/notebooks/test_jupyterlab.py",
-    "tests/runner/test_cluster.py",
+    "tests/pipeline/test_cluster.py",
     "tests/notebooks/test_execution.py",
     "notebooks",
     "tests/runner/test_own_data.py",

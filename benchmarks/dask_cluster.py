@@ -4,7 +4,7 @@ For each size, a seeded synthetic data set (the distribution of ``groups.synthet
 trials log-uniform up to 3,000, 1 group in 100 without trials, rates from Beta(8, 2)) is
 written as Parquet files of :data:`PART_ROWS` groups each. A fresh cluster of one scheduler
 and two single-threaded workers with a 4 GiB memory limit each
-(:func:`pooling.runner.cluster.local_processes`) then runs ``python -m pooling estimates
+(:func:`pooling.pipeline.cluster.local_processes`) then runs ``python -m pooling estimates
 --scheduler`` at the notebooks' default settings. Reported: the wall time of the run, the
 peak memory of the client process and of each worker (proportional set size, sampled every
 second), and the sizes of input and output. At the smallest size the run is repeated on this
@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from common import PeakMemory, machine, write_section
 
-from pooling.runner.cluster import local_processes
+from pooling.pipeline.cluster import local_processes
 
 #: Groups per Parquet file.
 PART_ROWS = 500_000

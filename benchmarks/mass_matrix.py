@@ -96,7 +96,7 @@ def main() -> int:
         "chains, target_accept 0.98 as written and 0.9 with theta integrated out; past "
         f"`pooling.scale.MANY` ({scale.MANY}) groups the listed groups' rates and the others "
         "in closed form, as the notebook fits them. Diagonal: nutpie's default; low rank: "
-        "its low-rank update (`low_rank_modified_mass_matrix`). ESS: the smaller bulk ESS "
+        "its low-rank update (`adaptation='low_rank'`). ESS: the smaller bulk ESS "
         "of alpha and beta.\n\n"
         "| data | groups | model | mass matrix | seconds | leapfrogs per draw | ESS "
         "| ESS per second | divergences |\n|---|---:|---|---|---:|---:|---:|---:|---:|\n"

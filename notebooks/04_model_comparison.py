@@ -251,7 +251,7 @@ totals.round(2)
 # columns carry the diagnostics, such as the Pareto $k$ values above:
 
 # %%
-comparison = az.compare(loo)
+comparison = az.compare(loo, round_to="none")  # rounded below, to 2 decimals
 fig = az.plot_compare(comparison, figure_kwargs={"figsize": (8, 3)}).viz["figure"].item()
 fig.suptitle("PSIS-LOO comparison (unreliable where Pareto k > 0.7; see the refits)")
 show_figure(fig, STEM, "loo")

@@ -1,7 +1,10 @@
-"""The tree shows the architecture: the analysis library apart from the runner.
+"""The tree shows the architecture: the analysis library, the runner, and the estimates pipeline.
 
 No module that a notebook can import reaches the runner or another library's internals,
-directly or through the modules it imports, and every module declares its public surface.
+directly or through the modules it imports, and every module declares its public surface. The
+estimates pipeline is analysis that no notebook imports: it uses no other library's internals
+either, and of the runner only what publishes an output directory and reads the notebooks'
+parameters, as an own-data run does.
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ import pytest
 from pooling.paths import PACKAGE_DIR, ROOT
 
 RUNNER = PACKAGE_DIR / "runner"
+PIPELINE = PACKAGE_DIR / "pipeline"
 ANALYSIS = sorted(
-    p for p in PACKAGE_DIR.rglob("*.py") if RUNNER not in p.parents and p.name != "__main__.py"
-)
+    p for p in PACKAGE_DIR.rglob("*.py")
+    if RUNNER not in p.parents and PIPELINE not in p.parents and p.name != "__main__.py"
+)  # fmt: skip
+#: What the pipeline may use of the runner.
+PIPELINE_USES = ("pooling.runner.own_data", "pooling.runner.staleness")
 
 
 def module_name(path):
@@ -40,6 +47,16 @@ def imported_names(path):
 def test_analysis_modules_use_no_runner_and_no_private_api(path):
     for name in imported_names(path):
         assert not name.startswith("pooling.runner"), name
+        assert not any(part.startswith("_") and part != "__future__" for part in name.split("."))
+        assert not name.startswith(("numba.core", "jupyter_client", "nbclient", "papermill")), name
+
+
+@pytest.mark.parametrize("path", sorted(PIPELINE.rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(PACKAGE_DIR)))  # fmt: skip
+def test_the_pipeline_uses_no_private_api_and_little_of_the_runner(path):
+    for name in imported_names(path):
+        if name.startswith("pooling.runner"):
+            assert name.startswith(PIPELINE_USES), name
         assert not any(part.startswith("_") and part != "__future__" for part in name.split("."))
         assert not name.startswith(("numba.core", "jupyter_client", "nbclient", "papermill")), name
 
@@ -77,8 +94,8 @@ def test_every_module_declares_its_public_surface(path):
         if isinstance(node, ast.Assign)
         and any(getattr(t, "id", "") == "__all__" for t in node.targets)
     ]  # fmt: skip
-    if path.name == "__init__.py" and path.parent == RUNNER:
-        return  # the runner's package only documents its modules
+    if path.name == "__init__.py" and path.parent in (RUNNER, PIPELINE):
+        return  # these packages only document their modules
     assert declared, f"{path.relative_to(PACKAGE_DIR)} has no __all__"
     names = ast.literal_eval(declared[0].value)
     defined = {

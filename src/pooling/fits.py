@@ -23,7 +23,7 @@ FREEZE_FROM = 1000
 #: posterior is correlated (nutpie's low-rank update; PyMC's full matrix).
 MASS_MATRICES = {
     "diagonal": ({}, {}),
-    "low rank": ({"low_rank_modified_mass_matrix": True}, {"init": "jitter+adapt_full"}),
+    "low rank": ({"adaptation": "low_rank"}, {"init": "jitter+adapt_full"}),
 }
 
 

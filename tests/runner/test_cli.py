@@ -22,9 +22,29 @@ def test_report_stale_says_so_in_one_line_and_runs_nothing(tmp_path, capsys):
     assert not source.with_suffix(".ipynb").exists()
 
 
+def test_a_full_disk_is_named_as_such_in_one_line(tmp_path):
+    from pooling.runner.cli import failure_line
+
+    class NotebookFailed(Exception):  # papermill's error carries the kernel's as text
+        ename, evalue, notebook, exec_count = (
+            "OSError",
+            "[Errno 28] Driver write request failed",
+            "01",
+            7,
+        )
+
+    direct = OSError(28, "No space left on device")
+    for err in (NotebookFailed("cell failed"), direct):
+        line = failure_line(err, tmp_path / "out")
+        assert "\n" not in line and "Errno" not in line and "Driver" not in line
+        assert f"no space left on the device of {tmp_path / 'out'}" in line
+        assert f"{tmp_path / 'out'} is unchanged" in line and "free space there" in line
+    assert "no space left" not in failure_line(OSError(13, "Permission denied"), tmp_path)
+
+
 def _python(args, tmp_path, name, env=None):
-    # A cache directory of its own: ArviZ announces its refactor on its first import of a day.
-    # The compiled models stay where they are, so that the fit need not compile afresh.
+    # A cache directory of its own: the compiled models stay where they are, so that the fit
+    # need not compile afresh.
     from pooling.runner.compile_cache import CACHE_ENV, cache_dir
 
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
@@ -43,8 +63,8 @@ def test_a_failed_check_of_an_estimates_run_is_one_line(tmp_path):
 
 
 def test_estimates_restart_with_the_portable_settings_when_they_lack_them(monkeypatch):
+    from pooling.pipeline.cluster import PORTABLE
     from pooling.runner import cli
-    from pooling.runner.cluster import PORTABLE
 
     started = []
     monkeypatch.setattr(os, "execve", lambda *args: started.append(args))

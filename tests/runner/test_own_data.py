@@ -63,6 +63,23 @@ def test_unknown_parameter_exits_with_one_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command", ["run", "estimates"])
+def test_a_second_run_into_the_same_out_stops_in_one_line_naming_the_first(tmp_path, command):
+    from pooling.runner.own_data import claimed
+
+    out = tmp_path / "out"
+    with claimed(out):  # the first run, still writing
+        proc = subprocess.Popen([sys.executable, "-m", "pooling", command, "--out", str(out)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                cwd=ROOT)  # fmt: skip
+        _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and stderr.count("\n") == 1
+    assert f"{out} is being written by another run (process {os.getpid()}," in stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    with claimed(out):  # released when its holder ends
+        pass
+
+
 def test_failed_check_keeps_the_partial_notebook_beside_out_and_names_the_next_step(tmp_path):
     out = tmp_path / "out"
     (out / "figures").mkdir(parents=True)

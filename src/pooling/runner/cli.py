@@ -29,7 +29,7 @@ __all__ = ["NEXT_STEPS", "main", "next_step"]
 
 #: What to try when a check fails, by the words of its message.
 NEXT_STEPS = {
-    "divergent": "-p MARGINAL_TARGET_ACCEPT 0.95 (a smaller step size for the hierarchical fit)",
+    "divergent": "-p MARGINAL_TARGET_ACCEPT 0.98 (a smaller step size for the hierarchical fit)",
     "Convergence": "-p DRAWS 10000 -p TUNE 10000 (longer chains)",
     "Exact-posterior": "-p DRAWS 10000 (more draws), then compare the fit with the exact values",
 }
@@ -52,9 +52,30 @@ def failure_line(err: BaseException, unchanged: Path | None = None) -> str:
     if getattr(err, "exec_count", None):
         where += f" (cell [{err.exec_count}])"
     kept = f", {unchanged} is unchanged" if unchanged else ""
+    if _disk_full(err):
+        # Libraries word it their own way (h5py: "Driver write request failed").
+        device = f"the device of {unchanged}" if unchanged else "the device written to"
+        return (f"error: run failed{where}{kept}: no space left on {device}; free space "
+                "there (the run builds OUT beside it, then moves it in) or choose another "
+                "OUT")  # fmt: skip
     return (
         f"error: run failed{where}{kept}: {name}: {detail[0] if detail else ''}; {next_step(err)}"
     )
+
+
+def _disk_full(err: BaseException) -> bool:
+    """Whether ``err``, or an error that led to it, says the disk is full (errno 28)."""
+    import errno
+
+    while err is not None:
+        if getattr(err, "errno", None) == errno.ENOSPC:
+            return True
+        # A notebook's error reaches here as text (papermill's ename and evalue).
+        text = f"{getattr(err, 'ename', '')} {getattr(err, 'evalue', '')} {err}"
+        if "[Errno 28]" in text or "No space left on device" in text:
+            return True
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     running = argparse.ArgumentParser(add_help=False)
     running.add_argument(
         "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-        help="override a notebook parameter, e.g. -p MARGINAL_TARGET_ACCEPT 0.95 (repeatable)",
+        help="override a notebook parameter, e.g. -p MARGINAL_TARGET_ACCEPT 0.98 (repeatable)",
     )  # fmt: skip
     running.add_argument(
         "-j", "--jobs", type=int, default=os.cpu_count() or 1,
@@ -187,8 +208,8 @@ def _run(args, parameters: dict) -> int:
 
 
 def _estimates(args, parameters: dict) -> int:
+    from pooling.pipeline.run import run_estimates
     from pooling.runner import compile_cache, speedups
-    from pooling.runner.takeaway import run_estimates
 
     if not speedups.plain_requested():  # the population's fit compiles from the disk cache
         compile_cache.use_in_this_process()
@@ -201,10 +222,10 @@ def _portable_or_again() -> None:
     """Start this command again with the portable settings, if it lacks them.
 
     They are read when a process starts, and an estimates run computes in this process what
-    a cluster's workers compute in theirs (:data:`pooling.runner.cluster.PORTABLE`): both
+    a cluster's workers compute in theirs (:data:`pooling.pipeline.cluster.PORTABLE`): both
     must have them for the same bytes.
     """
-    from pooling.runner.cluster import PORTABLE, is_portable
+    from pooling.pipeline.cluster import PORTABLE, is_portable
 
     if not is_portable():
         command = [sys.executable, "-m", "pooling", *sys.argv[1:]]
@@ -223,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stale":
         return _stale(args)
 
-    from pooling.runner.own_data import ParameterError, parse_value
+    from pooling.runner.own_data import OutBusy, ParameterError, parse_value
 
     parameters = {name: parse_value(value) for name, value in args.parameter}
     unchanged = args.out if args.command in ("run", "estimates") else None
@@ -235,9 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as err:
         from pooling.data import DataError  # here: pandas only when something went wrong
-        from pooling.runner.cluster import ClusterError
+        from pooling.pipeline.cluster import ClusterError
 
-        if isinstance(err, (DataError, ParameterError, ClusterError)):  # nothing was run
+        if isinstance(err, (DataError, ParameterError, OutBusy, ClusterError)):  # nothing ran
             print(f"error: {err}", file=sys.stderr)
             return 2
         print(failure_line(err, unchanged), file=sys.stderr)  # a notebook failed

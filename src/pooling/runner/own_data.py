@@ -9,20 +9,60 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import fcntl
+import hashlib
+import os
 import shutil
 import signal
 import tempfile
+import time
 from pathlib import Path
 
 from pooling.runner.schedule import run_all, warm_kernels
 from pooling.runner.staleness import declared_parameters, sources
 
-__all__ = ["ParameterError", "parse_value", "publish",
+__all__ = ["OutBusy", "ParameterError", "claimed", "parse_value", "publish",
            "run_collection", "sigterm_as_interrupt"]  # fmt: skip
 
 
 class ParameterError(ValueError):
     """A notebook parameter that no notebook declares."""
+
+
+class OutBusy(RuntimeError):
+    """Another run is writing into the same ``out``."""
+
+
+@contextlib.contextmanager
+def claimed(out: Path):
+    """Hold ``out`` for this run: a second run into the same ``out`` stops at once.
+
+    Two runs publishing into one directory would each replace the other's files, and both
+    would say "done". The claim is an advisory lock, which the system releases when the run
+    ends, however it ends, on a file named by ``out``'s absolute path in the temporary
+    directory: nothing is written beside ``out``.
+
+    Raises
+    ------
+    OutBusy
+        Naming the run that holds ``out``.
+    """
+    locks = Path(tempfile.gettempdir()) / "pooling-out-locks"
+    locks.mkdir(exist_ok=True)
+    name = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:32]
+    with open(locks / f"{name}.lock", "a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise OutBusy(f"{out} is being written by another run ({holder}); wait for it to "
+                          "finish, or choose another OUT") from None  # fmt: skip
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"process {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        lock.flush()
+        yield
 
 
 @contextlib.contextmanager
@@ -106,7 +146,7 @@ def run_collection(
         # The warm kernels' helper imports while the CSV and the parameters are checked (a bad
         # input stops it before any of the user's models is compiled). run_all stops every
         # kernel before it raises, so nothing writes into staging when it is removed below.
-        with sigterm_as_interrupt(), warm_kernels() as server:
+        with claimed(out), sigterm_as_interrupt(), warm_kernels() as server:
             load_groups(data, **labels)  # bad input fails before any model compiles
             known = set().union(*(declared_parameters(source) for source in sources()))
             unknown = sorted(set(parameters or {}) - known)

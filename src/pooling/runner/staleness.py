@@ -24,10 +24,11 @@ def code_files() -> list[Path]:
     """The code an executed notebook depends on: the analysis library and the executor.
 
     The rest of the runner (scheduling, kernels, caches) changes how fast a notebook
-    runs, never what it shows.
+    runs, never what it shows, and no notebook imports the estimates pipeline.
     """
-    runner = PACKAGE_DIR / "runner"
-    analysis = [p for p in PACKAGE_DIR.rglob("*.py") if runner not in p.parents]
+    runner, pipeline = PACKAGE_DIR / "runner", PACKAGE_DIR / "pipeline"
+    analysis = [p for p in PACKAGE_DIR.rglob("*.py")
+                if runner not in p.parents and pipeline not in p.parents]  # fmt: skip
     return sorted(analysis) + [runner / "execute.py"]
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from pooling.runner import cluster
+from pooling.pipeline import cluster
 from pooling.runner.cli import main
 
 LABELS = {"group": "ad", "trials": "impressions", "successes": "clicks"}

@@ -10,7 +10,7 @@ import pytest
 from pooling import exact
 from pooling.data import DataError, load_groups
 from pooling.paths import DEFAULT_DATA, NOTEBOOKS_DIR
-from pooling.runner import takeaway
+from pooling.pipeline import run
 from pooling.runner.cli import main
 from pooling.runner.own_data import ParameterError
 from pooling.runner.staleness import declared_parameters
@@ -20,9 +20,9 @@ QUICK = {"DRAWS": 2000, "TUNE": 1000}
 
 
 def test_settings_are_the_notebooks_parameters():
-    values = takeaway.defaults()
-    assert set(values) == set(takeaway.SETTINGS)
-    for name, stem in takeaway.SETTINGS.items():
+    values = run.defaults()
+    assert set(values) == set(run.SETTINGS)
+    for name, stem in run.SETTINGS.items():
         assert name in declared_parameters(NOTEBOOKS_DIR / f"{stem}.py")
     assert values["PRIOR_SCALE"] == 10.0 and values["THRESHOLD"] is None
 
@@ -30,7 +30,7 @@ def test_settings_are_the_notebooks_parameters():
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("estimates") / "out"
-    takeaway.run_estimates(DEFAULT_DATA, out, LABELS, {**QUICK, "THRESHOLD": 0.9})
+    run.run_estimates(DEFAULT_DATA, out, LABELS, {**QUICK, "THRESHOLD": 0.9})
     return out
 
 
@@ -58,7 +58,7 @@ def test_table_agrees_with_the_exact_posteriors(written):
 
 
 def test_same_seed_same_bytes(written, tmp_path):
-    takeaway.run_estimates(DEFAULT_DATA, tmp_path / "again", LABELS, {**QUICK, "THRESHOLD": 0.9})
+    run.run_estimates(DEFAULT_DATA, tmp_path / "again", LABELS, {**QUICK, "THRESHOLD": 0.9})
     files = sorted(p.relative_to(written) for p in written.rglob("*") if p.is_file())
     assert len(files) == 4
     for name in files:
@@ -83,7 +83,7 @@ def _parts(tmp_path, groups, bounds, kinds):
 def test_parts_of_csv_and_parquet_give_the_same_estimates(written, tmp_path):
     groups = load_groups()
     data = _parts(tmp_path, groups, [0, 1, 3, 4], ["csv", "parquet", "csv"])
-    out = takeaway.run_estimates(data, tmp_path / "out", LABELS, {**QUICK, "THRESHOLD": 0.9})
+    out = run.run_estimates(data, tmp_path / "out", LABELS, {**QUICK, "THRESHOLD": 0.9})
     one, parts = pd.read_parquet(written / "estimates.parquet"), pd.read_parquet(out)
     assert len(list(out.iterdir())) == 9  # three models x three parts
     # Everything but the ranks, which come from draws seeded per part.
@@ -98,11 +98,11 @@ def test_a_bad_row_is_named_by_its_part_and_line(tmp_path):
     data = _parts(tmp_path, groups, [0, 2, 4], ["csv", "csv"])
     (data / "01.csv").write_text("vehicle,launches,successes\nX,3,1\nY,4,9\n")
     with pytest.raises(DataError, match=r"01\.csv: line 3: vehicle 'Y' has more successes"):
-        takeaway.run_estimates(data, tmp_path / "out", LABELS)
+        run.run_estimates(data, tmp_path / "out", LABELS)
     (data / "01.csv").write_text("vehicle,launches,successes\nX,3,1\nFalcon 1,4,2\n")
     with pytest.raises(DataError, match=r"01\.csv: line 3: vehicle 'Falcon 1' appears more than "
                                         r"once \(also at .*00\.csv: line 2\)"):  # fmt: skip
-        takeaway.run_estimates(data, tmp_path / "out", LABELS)
+        run.run_estimates(data, tmp_path / "out", LABELS)
     assert not (tmp_path / "out").exists()
 
 
@@ -122,7 +122,7 @@ def test_bad_input_and_unknown_settings_stop_before_fitting(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("vehicle,launches,successes\nA,5,7\n")
     with pytest.raises(DataError, match="line 2"):
-        takeaway.run_estimates(bad, tmp_path / "out", LABELS)
+        run.run_estimates(bad, tmp_path / "out", LABELS)
     with pytest.raises(ParameterError, match="unknown setting REFIT_GROUPS"):
-        takeaway.run_estimates(DEFAULT_DATA, tmp_path / "out", LABELS, {"REFIT_GROUPS": 0})
+        run.run_estimates(DEFAULT_DATA, tmp_path / "out", LABELS, {"REFIT_GROUPS": 0})
     assert not (tmp_path / "out").exists()

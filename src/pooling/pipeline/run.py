@@ -5,11 +5,11 @@ Fold, fit small, expand: the groups are folded to their distinct counts, the pop
 every group's estimates follow from its counts (:mod:`pooling.estimates`). No notebook runs.
 
 The table may come in parts (CSV or Parquet files, a directory or a glob:
-:mod:`pooling.runner.parts`), read through ``dask.dataframe``. Everything done per group runs
-as Dask tasks (:mod:`pooling.runner.part_tasks`), on this process's threads or on an existing
-cluster (:mod:`pooling.runner.cluster`); only what is small comes back here: the folded
+:mod:`pooling.pipeline.parts`), read through ``dask.dataframe``. Everything done per group runs
+as Dask tasks (:mod:`pooling.pipeline.part_tasks`), on this process's threads or on an existing
+cluster (:mod:`pooling.pipeline.cluster`); only what is small comes back here: the folded
 counts, the hyperparameters' draws and the listed pairs' estimates. The ranks need joint
-draws of every group's rate, which no single task holds (:mod:`pooling.runner.ranks`).
+draws of every group's rate, which no single task holds (:mod:`pooling.pipeline.ranks`).
 
 The checks are those of the notebooks: R-hat, ESS and divergences of the fit, its
 hyperparameters against the exact grid posterior, and the estimates of the listed pairs
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from pooling.paths import NOTEBOOKS_DIR
-from pooling.runner.own_data import ParameterError, publish, sigterm_as_interrupt
+from pooling.runner.own_data import ParameterError, claimed, publish, sigterm_as_interrupt
 from pooling.runner.staleness import parameter_defaults
 
 __all__ = ["PAIR_CHUNK", "SETTINGS", "defaults", "run_estimates"]
@@ -109,19 +109,19 @@ def run_estimates(
         When ``parameters`` names a setting this run does not have.
     pooling.checks.CheckFailed
         When a check fails; ``out`` is untouched then.
-    pooling.runner.cluster.ClusterError
+    pooling.pipeline.cluster.ClusterError
         When no scheduler answers at ``scheduler``.
     """
     from pooling.data import Labels
-    from pooling.runner import cluster
-    from pooling.runner.parts import find_parts
+    from pooling.pipeline import cluster
+    from pooling.pipeline.parts import find_parts
 
     start = time.perf_counter()
     settings = _settings(parameters)
     out = Path(out).resolve()
     labels = Labels(**{key: value.strip() for key, value in labels.items()})
     parts = find_parts(data)
-    with sigterm_as_interrupt(), cluster.connect(scheduler):
+    with claimed(out), sigterm_as_interrupt(), cluster.connect(scheduler):
         frames, pairs = _read(parts, labels)
         n_groups = _check_size(data, pairs)
         _say(start, f"{n_groups:,} groups in {len(parts)} parts, {len(pairs):,} distinct "
@@ -154,8 +154,8 @@ def _read(parts, labels):
     import pandas as pd
 
     from pooling.data import DataError
-    from pooling.runner import part_tasks
-    from pooling.runner.parts import read_part
+    from pooling.pipeline import part_tasks
+    from pooling.pipeline.parts import read_part
 
     meta = pd.DataFrame({labels.group: pd.Series(dtype=str), "trials": pd.Series(dtype="int64"),
                          "successes": pd.Series(dtype="int64")})  # fmt: skip
@@ -180,7 +180,7 @@ def _first_problem(parts, labels):
     import dask
 
     from pooling.data import DataError
-    from pooling.runner.part_tasks import problem
+    from pooling.pipeline.part_tasks import problem
 
     found = dask.compute(*[dask.delayed(problem)(part, labels) for part in parts])
     # None only if the part that failed reads cleanly now (it changed meanwhile).
@@ -193,7 +193,7 @@ def _repeated_name(parts, labels, frames, hashes):
     import dask
 
     from pooling.data import DataError
-    from pooling.runner import part_tasks
+    from pooling.pipeline import part_tasks
 
     rows = dask.compute(*[dask.delayed(part_tasks.located)(f, labels.group, hashes)
                           for f in frames])  # fmt: skip
@@ -285,7 +285,7 @@ def _pair_tables(fit: _Fit, threshold):
     import pandas as pd
 
     from pooling import estimates
-    from pooling.runner.part_tasks import pair_table, with_q_values
+    from pooling.pipeline.part_tasks import pair_table, with_q_values
 
     delayed, pairs = dask.delayed, fit.pairs.reset_index(drop=True)
     counts = pairs["count"].to_numpy()
@@ -320,9 +320,9 @@ def _write(frames, fit: _Fit, settings: dict, labels, staging: Path) -> None:
     import dask
 
     from pooling import estimates
+    from pooling.pipeline import part_tasks, ranks
+    from pooling.pipeline.parts import row_keys
     from pooling.results import save_csv
-    from pooling.runner import part_tasks, ranks
-    from pooling.runner.parts import row_keys
 
     delayed, seed = dask.delayed, settings["SEED"]
     tables = _pair_tables(fit, settings["THRESHOLD"])

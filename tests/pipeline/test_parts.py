@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pooling.data import DataError, Labels
-from pooling.runner import parts
+from pooling.pipeline import parts
 
 LABELS = Labels("ad", "impressions", "clicks")
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pooling import estimates
-from pooling.runner import part_tasks
-from pooling.runner.parts import row_keys
+from pooling.pipeline import part_tasks
+from pooling.pipeline.parts import row_keys
 
 
 def _groups(n=400, seed=3):

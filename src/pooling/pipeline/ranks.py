@@ -1,7 +1,7 @@
 """Every group's rank among all groups, from joint draws spread over the parts of a table.
 
 A rank needs every group's draw of the same posterior draw, and no worker holds every
-group. So the ranks take three steps, each a task of its own (:mod:`pooling.runner.takeaway`
+group. So the ranks take three steps, each a task of its own (:mod:`pooling.pipeline.run`
 wires them):
 
 1. :func:`sorted_rates`: each part draws its groups' rates for a block of posterior draws

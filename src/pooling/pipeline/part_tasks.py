@@ -15,7 +15,7 @@ import pandas as pd
 
 from pooling import estimates
 from pooling.estimates import COLUMNS
-from pooling.runner.parts import row_keys
+from pooling.pipeline.parts import row_keys
 
 __all__ = ["MODELS", "located", "name_hashes", "pair_table", "part_file", "problem", "repeated",
            "rows_at", "with_q_values", "write_part"]  # fmt: skip
@@ -26,9 +26,9 @@ _RANKS = ("rank_median", "rank_q05", "rank_q95")
 
 
 def problem(part, labels) -> str | None:
-    """The one-line problem of a part (:func:`pooling.runner.parts.read_part`), or None."""
+    """The one-line problem of a part (:func:`pooling.pipeline.parts.read_part`), or None."""
     from pooling.data import DataError
-    from pooling.runner.parts import read_part
+    from pooling.pipeline.parts import read_part
 
     try:
         read_part(part, labels)
@@ -136,19 +136,19 @@ def write_part(
     Parameters
     ----------
     frame : pandas.DataFrame
-        The part (:func:`pooling.runner.parts.read_part`).
+        The part (:func:`pooling.pipeline.parts.read_part`).
     part : int
         Its number.
     group : str
         The group column's name.
     keys : numpy.ndarray
-        :func:`pooling.runner.parts.row_keys` of the distinct pairs, sorted: the rows of
+        :func:`pooling.pipeline.parts.row_keys` of the distinct pairs, sorted: the rows of
         the tables (``full_pooling``'s one row applies to every group).
     tables : dict
         Model to :func:`with_q_values`' table.
     rank_blocks : list of numpy.ndarray
         The part's ranks, block after block of posterior draws
-        (:func:`pooling.runner.ranks.part_ranks`).
+        (:func:`pooling.pipeline.ranks.part_ranks`).
     directory : str
         Where to write (a directory the client and every worker see).
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pooling import estimates
-from pooling.runner import ranks
+from pooling.pipeline import ranks
 
 
 def _counts(n, seed):
