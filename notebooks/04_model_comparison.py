@@ -253,7 +253,9 @@ totals.round(2)
 # %%
 comparison = az.compare(loo, round_to="none")  # rounded below, to 2 decimals
 fig = az.plot_compare(comparison, figure_kwargs={"figsize": (8, 3)}).viz["figure"].item()
-fig.suptitle("PSIS-LOO comparison (unreliable where Pareto k > 0.7; see the refits)")
+fig.axes[0].set_title("PSIS-LOO comparison, higher is better\n"
+                      "(unreliable where Pareto k > 0.7; see the refits)")  # fmt: skip
+fig.set_layout_engine("constrained")  # room for the models' names
 show_figure(fig, STEM, "loo")
 comparison.round(2)
 
