@@ -76,3 +76,29 @@ def test_a_pickled_sampler_compiles_once_where_it_lands_and_draws_the_same(monke
     np.testing.assert_array_equal(sample(copy, data).posterior["theta"].to_numpy(), expected)
     again = pickle.loads(blob)
     assert again._compiled is copy._compiled  # the second copy reuses the compilation
+
+
+def test_pm_sample_with_the_low_rank_options_leaves_them_as_they_were():
+    # pm.sample adds target_accept to the dict it gets as ``nuts``: a shared one would carry it
+    # into the next fit, where nutpie would get target_accept twice.
+    before = {name: tuple(map(dict, both)) for name, both in fits.MASS_MATRICES.items()}
+    model = no_pooling_model()
+    options = fits.sample_options("low rank", "nutpie")
+    assert options == {"nuts": {"adaptation": "low_rank"}}
+    with model:
+        idata = pm.sample(draws=100, tune=100, chains=2, target_accept=0.9, random_seed=1,
+                          progressbar=False, compute_convergence_checks=False,
+                          **options)  # fmt: skip
+    assert idata["sample_stats"].attrs["inference_library"] == "nutpie"
+    after = {name: tuple(map(dict, both)) for name, both in fits.MASS_MATRICES.items()}
+    assert after == before
+    assert fits.sample_options("diagonal", "nutpie") == {}
+    assert fits.sample_options("low rank", "pymc") == {"init": "jitter+adapt_full"}
+
+
+def test_the_pymc_sampler_is_pymcs_own_nuts():
+    # PyMC 6 hands pm.sample to nutpie when it is installed, unless asked otherwise.
+    idata = fits.CompiledSampler(no_pooling_model(), "pymc").sample(
+        draws=100, tune=100, chains=2, target_accept=0.9, seed=5
+    )
+    assert idata["posterior"].attrs["inference_library"] == "pymc"

@@ -42,8 +42,9 @@ def sample_options(mass_matrix: str, sampler: str = "nutpie") -> dict:
         Empty for the diagonal mass matrix (both samplers' default).
     """
     nutpie_options, pymc_options = MASS_MATRICES[mass_matrix]
+    # Copies: pm.sample adds target_accept to the dict it is given as ``nuts``.
     if sampler == "nutpie":
-        return {"nuts_sampler_kwargs": nutpie_options} if nutpie_options else {}
+        return {"nuts": dict(nutpie_options)} if nutpie_options else {}
     return dict(pymc_options)
 
 
@@ -165,7 +166,7 @@ class CompiledSampler:
                 return pm.sample(
                     draws=draws, tune=tune, chains=chains, target_accept=target_accept,
                     random_seed=seed, progressbar=False, compute_convergence_checks=False,
-                    **self._pymc_options,
+                    nuts_sampler="pymc", **self._pymc_options,
                 )  # fmt: skip
             finally:
                 pm.set_data(saved)

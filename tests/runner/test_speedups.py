@@ -41,8 +41,10 @@ def test_the_plain_way_can_be_asked_for(monkeypatch):
 
 def test_in_a_kernel_the_switch_turns_the_cache_on_unless_plain(monkeypatch):
     import nutpie
+    from nutpie.compile_pymc import compile_pymc_model as nutpies_own
 
-    monkeypatch.setattr(nutpie, "compile_pymc_model", nutpie.compile_pymc_model)  # restored after
+    # nutpie's own compile, whatever an earlier test in this process switched on (restored after)
+    monkeypatch.setattr(nutpie, "compile_pymc_model", nutpies_own)
     monkeypatch.setenv(speedups.PLAIN_ENV, "1")
     assert not speedups.in_kernel() and not compile_cache.is_used()
     monkeypatch.delenv(speedups.PLAIN_ENV)
