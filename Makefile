@@ -122,12 +122,13 @@ qemu: ## Make sure qemu-x86_64 is installed (for BENCH=portability)
 test: $(INSTALLED) | dot chromium ## Run the whole test suite (package tests, nbval, JupyterLab in a browser)
 	$(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder
 
-# The edit-and-test loop: the library's and the exact answers' tests, and nbval on notebook 01
-# (the runner, the pipeline, the browser and the other notebooks are `make test`'s).
+# The edit-and-test loop: the library's and the exact answers' tests but the slowest (marked
+# `slow`), and nbval on notebook 01 (the runner, the pipeline, the browser and the other
+# notebooks are `make test`'s).
 CHECK_TESTS := tests/exact $(filter-out tests/test_makefile.py,$(wildcard tests/test_*.py)) \
 	notebooks/01_no_pooling.ipynb
 check: $(INSTALLED) | dot ## A quick subset of `make test`: package tests and notebook 01 (about a minute)
-	$(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder $(CHECK_TESTS)
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder -m "not slow" $(CHECK_TESTS)
 
 # Benchmarks (never part of `make test`): BENCH=collection, samplers or scale for just one;
 # BENCH=groups the whole collection at the default settings on 17,593 real and 2e4 and 1e6

@@ -31,6 +31,7 @@ def test_small_data_share_one_compiled_model():
     assert sampler._refittable is sampler._compiled
 
 
+@pytest.mark.slow
 def test_large_data_are_frozen_for_the_fit_and_refits_still_take_new_data(monkeypatch):
     import nutpie
 
@@ -61,6 +62,7 @@ def test_large_data_are_frozen_for_the_fit_and_refits_still_take_new_data(monkey
     )
 
 
+@pytest.mark.slow
 def test_a_pickled_sampler_compiles_once_where_it_lands_and_draws_the_same(monkeypatch):
     import pickle
 

@@ -68,6 +68,7 @@ def test_prior_model_has_the_grid_posterior():
     np.testing.assert_allclose(np.subtract(values, expected), values[0] - expected[0], atol=1e-9)
 
 
+@pytest.mark.slow
 def test_fit_prior_agrees_with_the_grid():
     rng = np.random.default_rng(9)
     trials = rng.integers(20, 400, 3000)

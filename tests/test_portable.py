@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from pooling import portable
 
 # The model compiles through the runner's disk cache, as make's kernels compile it: its key
@@ -39,6 +41,7 @@ def draws_digests(*envs) -> list[str]:
     return [out.strip().splitlines()[-1] for out in outputs]
 
 
+@pytest.mark.slow
 def test_draws_are_the_same_on_an_older_cpu():
     here, older = draws_digests(portable.ENV, {**portable.ENV, "GLIBC_TUNABLES": OLDER_CPU})
     assert older == here

@@ -124,6 +124,7 @@ def test_the_others_log_likelihood_is_added_for_power_scaling(many):
     np.testing.assert_allclose(np.diff(got), np.diff(direct), rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_group_means_and_loo_match_the_exact_values(many, grid):
     fitted, _ = scale.split(many, "comparison")
     listed = np.sort(selection.select_groups(many))  # data order, as the reference

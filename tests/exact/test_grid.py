@@ -53,6 +53,7 @@ def test_log_density_is_prior_times_every_groups_beta_binomial_likelihood():
     np.testing.assert_allclose(offset, offset.flat[0], atol=1e-9)
 
 
+@pytest.mark.slow
 def test_grid_is_fine_enough(groups, hier):
     finer = exact.HierarchicalPosterior(groups, n_grid=2 * hier.n_grid - 1)
     diff = (finer.summary() - hier.summary()).abs().to_numpy().max()
@@ -114,6 +115,7 @@ def test_log_density_is_the_pymc_model(groups, hier):
     np.testing.assert_allclose(ours - ours[0], theirs - theirs[0], atol=1e-8)
 
 
+@pytest.mark.slow
 def test_a_narrow_posterior_is_found_and_resolved(monkeypatch):
     # 20,000 groups of 1,000 trials: alpha's posterior sd is about 1% of its mean, narrower than
     # the coarse pass's step; the grid must zoom in on it.
