@@ -138,21 +138,26 @@ class HierarchicalPosterior(RatesMixin, PredictiveMixin):
         # betaln itself loses all precision when a or b is tiny, far out in the grid's corners.
         return out + self._rising.evaluate(a, b)
 
-    def _grid(self, to_log_ab, box: tuple[float, float, float, float]):
+    def _grid(self, to_log_ab, box: tuple[float, float, float, float], start=None):
         """Adaptive grid: a coarse pass finds where the mass is, a fine pass integrates it.
 
         When the posterior is too narrow for that (many groups: fewer than
         :data:`NEFF_MIN` effective points, or mass on the edge), the grid zooms in on it
-        (:meth:`_zoom`).
+        (:meth:`_zoom`), from ``start`` when given: then there is no coarse or fine pass.
+        Returns the grid and whether it zoomed.
         """
+        if start is not None:
+            return self._zoom(to_log_ab, box, start), True
         lo1, hi1, lo2, hi2 = box
         coarse1, coarse2 = np.linspace(lo1, hi1, 161), np.linspace(lo2, hi2, 161)
         lp = self.log_density(*to_log_ab(*np.meshgrid(coarse1, coarse2, indexing="ij")))
         x1, x2 = self._around_mass(coarse1, coarse2, lp, box)
         grid = self._evaluate(to_log_ab, x1, x2)
         if not _resolved(grid, box):
-            grid = self._zoom(to_log_ab, box, grid)
-        return grid
+            x1, x2, w, _ = grid
+            i, j = np.unravel_index(np.argmax(w), w.shape)
+            return self._zoom(to_log_ab, box, np.array([x1[i], x2[j]])), True
+        return grid, False
 
     def _around_mass(self, x1, x2, lp, box):
         """Fine axes over everything within exp(-40) of the peak, padded by two steps."""
@@ -170,7 +175,7 @@ class HierarchicalPosterior(RatesMixin, PredictiveMixin):
         weights = np.exp(lp - lp.max())
         return x1, x2, weights / weights.sum(), lp
 
-    def _zoom(self, to_log_ab, box, grid):
+    def _zoom(self, to_log_ab, box, start: np.ndarray):
         """A grid for a narrow posterior: centred on the mode, then refitted to the mass.
 
         The mode is found by optimisation from the grid's best point, and its spread from
@@ -180,15 +185,13 @@ class HierarchicalPosterior(RatesMixin, PredictiveMixin):
         its peak until it holds the mass well inside and has :data:`NEFF_MIN` effective
         points.
         """
-        x1, x2, w, _ = grid
-        i, j = np.unravel_index(np.argmax(w), w.shape)
 
         def negative(point):
             return -float(self.log_density(*to_log_ab(point[0], point[1])))
 
         lo1, hi1, lo2, hi2 = box
         tolerances = {"xatol": 1e-10, "fatol": 1e-10, "maxiter": 4000}
-        found = optimize.minimize(negative, [x1[i], x2[j]], method="Nelder-Mead",
+        found = optimize.minimize(negative, start, method="Nelder-Mead",
                                   bounds=[(lo1, hi1), (lo2, hi2)], options=tolerances)  # fmt: skip
         mode, sd = found.x, _laplace_sd(negative, found.x)
         spans = [(m - 10 * s, m + 10 * s) for m, s in zip(mode, sd, strict=True)]
@@ -216,12 +219,24 @@ class HierarchicalPosterior(RatesMixin, PredictiveMixin):
         return grid
 
     @cached_property
-    def _ab_grid(self):
+    def _ab_fit(self):
+        """The ``(log alpha, log beta)`` grid, and whether it had to zoom in."""
         return self._grid(lambda u, v: (u, v), (-16.0, 7.0, -16.0, 7.0))
+
+    @property
+    def _ab_grid(self):
+        return self._ab_fit[0]
 
     @cached_property
     def _mu_grid(self):
-        return self._grid(mu_kappa_to_log_ab, (-25.0, 25.0, -16.0, 8.0))
+        (u, v, w, _), zoomed = self._ab_fit
+        start = None
+        if zoomed:
+            # A narrow posterior, as narrow in these coordinates: zoom in at once, from the
+            # other grid's mode (with many groups a coarse pass costs as much as the zoom).
+            i, j = np.unravel_index(np.argmax(w), w.shape)
+            start = np.array([u[i] - v[j], np.logaddexp(u[i], v[j])])
+        return self._grid(mu_kappa_to_log_ab, (-25.0, 25.0, -16.0, 8.0), start)[0]
 
     @property
     def edge_mass(self) -> float:
@@ -301,21 +316,37 @@ class HierarchicalPosterior(RatesMixin, PredictiveMixin):
         numpy.ndarray
             The density, normalised over (0, 1).
         """
-        eta_grid, kappa, w, lp = self._mu_grid
-        d_eta, d_kappa = eta_grid[1] - eta_grid[0], kappa[1] - kappa[0]
-        # Normalising constant of the grid density, then integrate kappa out at each mu.
-        log_z = lp.max() + np.log(np.exp(lp - lp.max()).sum() * d_eta * d_kappa)
+        eta_grid, kappa, _, _ = self._mu_grid
         mu = np.atleast_1d(np.asarray(mu, float))
         eta = special.logit(mu)
-        lp_at = self.log_density(*mu_kappa_to_log_ab(eta[:, None], kappa[None, :]))
-        p_eta = np.exp(lp_at - log_z).sum(axis=1) * d_kappa
+        # The grid holds everything within exp(-40) of the peak: beyond it the density is 0
+        # to double precision, and costs nothing (most of a plot's range, with many groups).
+        inside = (eta >= eta_grid[0]) & (eta <= eta_grid[-1])
+        p_eta = np.zeros(mu.shape)
+        lp_at = self.log_density(*mu_kappa_to_log_ab(eta[inside, None], kappa[None, :]))
+        p_eta[inside] = self._kappa_integral(lp_at)
         return p_eta / (mu * (1 - mu))
+
+    def _kappa_integral(self, lp: np.ndarray) -> np.ndarray:
+        """The normalised density per unit ``logit mu``, from log densities on the grid's
+        ``kappa`` axis (last axis of ``lp``)."""
+        eta_grid, kappa, _, grid_lp = self._mu_grid
+        d_eta, d_kappa = eta_grid[1] - eta_grid[0], kappa[1] - kappa[0]
+        # Normalising constant of the grid density, then integrate kappa out at each mu.
+        peak = grid_lp.max()
+        log_z = peak + np.log(np.exp(grid_lp - peak).sum() * d_eta * d_kappa)
+        return np.exp(lp - log_z).sum(axis=-1) * d_kappa
 
     @cached_property
     def mu_mode(self) -> float:
         """Mode of the marginal posterior density of ``mu`` (its MAP)."""
-        eta = self._mu_grid[0]
-        return refine_maximum(self.mu_pdf, special.expit(eta[(eta > -15) & (eta < 15)]))
+        eta, _, _, lp = self._mu_grid
+        inside = (eta > -15) & (eta < 15)
+        mu = special.expit(eta[inside])
+        # The density at the grid's own points from the log densities it holds: the search
+        # evaluates afresh only between the best point's neighbours.
+        at_grid = self._kappa_integral(lp[inside]) / (mu * (1 - mu))
+        return refine_maximum(self.mu_pdf, mu, values=at_grid)
 
     def summary(self, names=None) -> pd.DataFrame:
         """Exact posterior summary of every quantity the notebooks report.

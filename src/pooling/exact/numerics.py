@@ -40,7 +40,7 @@ def mu_kappa_to_log_ab(eta, log_kappa):
     return log_kappa - np.logaddexp(0, -eta), log_kappa - np.logaddexp(0, eta)
 
 
-def refine_maximum(pdf, grid: np.ndarray, xatol: float = 1e-9) -> float:
+def refine_maximum(pdf, grid: np.ndarray, xatol: float = 1e-9, values=None) -> float:
     """Location of the maximum of a one-dimensional density.
 
     Parameters
@@ -52,12 +52,14 @@ def refine_maximum(pdf, grid: np.ndarray, xatol: float = 1e-9) -> float:
         best grid point.
     xatol : float, optional
         Absolute tolerance of the refinement.
+    values : numpy.ndarray, optional
+        ``pdf(grid)``, when the caller has it already.
 
     Returns
     -------
     float
     """
-    k = int(np.argmax(pdf(grid)))
+    k = int(np.argmax(pdf(grid) if values is None else values))
     res = optimize.minimize_scalar(
         lambda x: -pdf(x)[0],
         bounds=(grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]),
