@@ -54,7 +54,10 @@ def compile_in_fresh_processes(cache, *runs, errors=None):
     return reports
 
 
-def test_second_process_loads_the_compiled_model_and_draws_the_same(tmp_path):
+def test_second_process_loads_the_compiled_model_and_a_broken_entry_is_compiled_again(
+    tmp_path,
+):
+    # One cache through its life (each step starts fresh processes): filled, shared, broken.
     (first,) = compile_in_fresh_processes(tmp_path, (1, "plain"))
     assert first["hits"] == 0
     assert first["draws"] == first["plain"]  # what nutpie itself would have drawn
@@ -66,13 +69,9 @@ def test_second_process_loads_the_compiled_model_and_draws_the_same(tmp_path):
     assert second["draws"] == first["draws"]
     assert other["hits"] == 1
     assert other["draws"] != first["draws"]
-
-
-def test_a_broken_cache_is_compiled_again_with_one_line(tmp_path):
-    """Every entry overwritten with garbage, as a crash or a full disk mid-write could leave it."""
-    (first,) = compile_in_fresh_processes(tmp_path, (1,))
+    # Every entry overwritten with garbage, as a crash or a full disk mid-write could leave it.
     entries = [path for path in tmp_path.iterdir() if path.suffix in (".nbi", ".nbc")]
-    assert len(entries) >= 4  # an index and a data file for each of the two callbacks
+    assert len(entries) >= 6  # an index and a data file for each of the three callbacks
     for path in entries:
         path.write_bytes(b"\x80garbage" * 10)
     errors = []

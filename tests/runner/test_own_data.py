@@ -100,6 +100,36 @@ def test_failed_check_keeps_the_partial_notebook_beside_out_and_names_the_next_s
     assert sorted(p.name for p in out.rglob("*")) == ["figures", "old.png"]
 
 
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs at ``tmp_path / "disk"``, unmounted afterwards (mounting needs root)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
+                             capture_output=True, text=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)
+
+
+def test_a_full_disk_leaves_out_as_it_was_and_says_so_in_one_line(small_disk):
+    out = small_disk / "out"
+    (out / "figures").mkdir(parents=True)
+    (out / "figures" / "old.png").write_bytes(b"previous figure")
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    proc = pooling_run("--out", out, "-j", 1, "-p", "REFIT_GROUPS", 0)
+    _, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 1, stderr
+    line = stderr.strip().splitlines()[-1]
+    assert f"no space left on the device of {out}; free space there" in line, stderr
+    assert f"{out} is unchanged" in line and "Errno" not in line
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not list(small_disk.glob(".out.staging-*"))  # the half-written run is gone
+
+
 def test_interrupted_run_leaves_previous_output_untouched(tmp_path):
     out = tmp_path / "out"
     (out / "figures").mkdir(parents=True)
