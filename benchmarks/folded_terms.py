@@ -28,7 +28,7 @@ from pooling.scale import Others
 DRAWS = 2000
 #: Runs of at most this many terms as logs (pooling.folded.segments); None: log Gamma only.
 FORMS = {"log Gamma per distinct count": None, "runs of 1": 1, f"runs of {LOG_RUN}": LOG_RUN,
-         "runs of 10": 10, "logs only": 10**9}  # fmt: skip
+         "runs of 10": 10, "runs of 30": 30, "runs of 100": 100, "logs only": 10**9}  # fmt: skip
 
 
 def models(groups: pd.DataFrame) -> dict[str, pm.Model]:
