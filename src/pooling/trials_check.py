@@ -36,8 +36,9 @@ FALSE_ALARM = 0.05
 MATTERS = 0.2
 
 #: Columns of :func:`check`'s table.
-COLUMNS = ["bin", "trials_from", "trials_to", "groups", "observed", "replicated", "misfit",
-           "z", "p_value", "own_error", "fails", "matters"]  # fmt: skip
+COLUMNS = ["bin", "trials_from", "trials_to", "groups", "observed", "replicated",
+           "replicated_q03", "replicated_q97", "misfit", "z", "p_value", "own_error", "fails",
+           "matters"]  # fmt: skip
 
 
 def bins(trials) -> np.ndarray:
@@ -83,10 +84,11 @@ def check(idata, groups: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame
     -------
     pandas.DataFrame
         One row per bin, :data:`COLUMNS`: the bin's range of trials and number of groups,
-        the observed pooled rate, the mean replicated one, the misfit (replicated minus
-        observed: positive when the model overestimates the bin), its z-score, the
-        two-sided posterior predictive p-value, whether the bin fails (p below
-        ``FALSE_ALARM / bins``) and whether its misfit matters (:data:`MATTERS`).
+        the observed pooled rate, the mean replicated one and its 3% and 97% quantiles, the
+        misfit (replicated minus observed: positive when the model overestimates the bin),
+        its z-score, the two-sided posterior predictive p-value, one group's sampling error
+        there, whether the bin fails (p below ``FALSE_ALARM / bins``) and whether its misfit
+        matters (:data:`MATTERS`). ``attrs["replicates"]``: the replicated data sets.
     """
     trials = groups["trials"].to_numpy()
     successes = groups["successes"].to_numpy()
@@ -110,7 +112,8 @@ def check(idata, groups: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame
         sd = t_rep.std()
         own_error = np.sqrt(observed * (1 - observed) / np.median(trials[inside]))
         rows.append([k, trials[inside].min(), trials[inside].max(), int(inside.sum()),
-                     observed, t_rep.mean(), misfit, misfit / sd if sd > 0 else np.nan,
+                     observed, t_rep.mean(), *np.quantile(t_rep, [0.03, 0.97]), misfit,
+                     misfit / sd if sd > 0 else np.nan,
                      p_value, own_error, p_value < FALSE_ALARM / n_bins,
                      abs(misfit) >= MATTERS * own_error])  # fmt: skip
     table = pd.DataFrame(rows, columns=COLUMNS).set_index("bin")
