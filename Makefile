@@ -140,6 +140,7 @@ check: $(INSTALLED) | dot ## A quick subset of `make test`: package tests and no
 # BENCH=estimates the table of estimates alone on 17,593 real and 2e4 and 1e6 synthetic groups;
 # BENCH=refit_se whether a leave-one-out refit's standard error is honest (~30 s);
 # BENCH=beta_tails SciPy's two ways to the upper tail of a Beta, for the estimates (~1 minute);
+# BENCH=trials_check how often the check of rates against trials fails a right model (~10 min);
 # BENCH=distributed the estimates of 1e5 to 1e7 groups on a local 2-worker Dask cluster
 # (~15 minutes; its script is dask_cluster.py: a distributed.py would hide the package).
 BENCH ?= collection samplers scale

@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 
 from pooling.selection import LISTED, select_groups, selection_note
+from pooling.trials_check import verdict
 
 __all__ = [
     "DRAWS",
@@ -27,6 +28,7 @@ __all__ = [
     "overlay_exact",
     "ppc_counts",
     "trace",
+    "trials_check",
 ]
 
 #: Colours: sampled draws, exact answer, observed data.
@@ -327,4 +329,39 @@ def calibration_summary(fits: dict, bands: dict, eval_points: np.ndarray):
     fig.suptitle("Simulation-based calibration: ECDF minus uniform CDF of every quantity, "
                  "with its family-wise 95% band")  # fmt: skip
     fig.supxlabel("fractional rank of the true value")
+    return fig
+
+
+def trials_check(tables: dict, colours: dict):
+    """The check of rates against trials: each bin's observed pooled rate and its replicates.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        :func:`pooling.trials_check.check`'s table for each model.
+    colours : dict of str to str
+        Each model's colour.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    first = next(iter(tables.values()))
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    x = np.arange(len(first))
+    width = 0.8 / len(tables)
+    for i, (name, table) in enumerate(tables.items()):
+        at = x - 0.4 + width * (i + 0.5)
+        ax.vlines(at, table["replicated_q03"], table["replicated_q97"], color=colours[name],
+                  lw=6, alpha=0.6, label=f"{name}: replicated (94%)")  # fmt: skip
+        ax.plot(at, table["replicated"], "_", color=colours[name], ms=14, mew=2)
+        ax.scatter(at, table["observed"], marker="x", color="black", s=60, zorder=3,
+                   label="observed" if i == 0 else None)  # fmt: skip
+    ticks = [f"{row.trials_from:,}-{row.trials_to:,}\n({row.groups:,} groups)"
+             for row in first.itertuples()]  # fmt: skip
+    ax.set_xticks(x, ticks)
+    ax.set(xlabel="trials of the groups in the bin", ylabel="pooled success rate")
+    ax.legend(fontsize=8, loc="best")
+    lines = [f"{name}: {verdict(table)}" for name, table in tables.items()]
+    ax.set_title("Pooled rate of the groups binned by trials\n" + "\n".join(lines), fontsize=9)
     return fig

@@ -160,3 +160,14 @@ def test_a_narrow_posterior_is_found_and_resolved(monkeypatch):
     assert table.loc["alpha", "sd"] == pytest.approx(alpha_sd, rel=1e-3)
     mu = (w * special.expit(axes[0][:, None] - axes[1][None, :])).sum()
     assert table.loc["mu", "mean"] == pytest.approx(mu, rel=1e-6)
+
+
+def test_hyper_draws_follow_the_grid_posterior(hier):
+    n = 20_000
+    alpha, beta = hier.hyper_draws(n, np.random.default_rng(1))
+    table = hier.summary([])
+    for name, draws in (("alpha", alpha), ("beta", beta)):
+        assert len(np.unique(draws)) == n  # moved within their cells: no repeats
+        error = abs(draws.mean() - table.loc[name, "mean"])
+        assert error < 4 * table.loc[name, "sd"] / np.sqrt(n), name
+        assert abs(np.quantile(draws, 0.97) / table.loc[name, "q97"] - 1) < 0.03, name

@@ -53,8 +53,9 @@ def test_no_uncommitted_figure_kinds(regenerated):
     assert produced <= {p.name for p in COMMITTED}, produced - {p.name for p in COMMITTED}
 
 
-def test_table_of_estimates_is_current(regenerated):
-    committed = ROOT / "results" / "estimates.csv"
-    fresh = results_dir() / "estimates.csv"
-    assert fresh.is_file(), "notebook 04 no longer writes results/estimates.csv"
-    assert fresh.read_bytes() == committed.read_bytes(), "results/estimates.csv is stale (run make)"
+@pytest.mark.parametrize("stem", ["estimates", "model_checks"])
+def test_committed_tables_are_current(regenerated, stem):
+    committed = ROOT / "results" / f"{stem}.csv"
+    fresh = results_dir() / f"{stem}.csv"
+    assert fresh.is_file(), f"notebook 04 no longer writes results/{stem}.csv"
+    assert fresh.read_bytes() == committed.read_bytes(), f"results/{stem}.csv is stale (run make)"

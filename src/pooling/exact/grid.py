@@ -275,6 +275,31 @@ class HierarchicalPosterior(RatesMixin, PredictiveMixin):
         inside = (log_x >= grid[0]) & (log_x <= grid[-1])
         return np.where(inside, spline(np.clip(log_x, grid[0], grid[-1])), 0.0) / x
 
+    def hyper_draws(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Independent draws of ``(alpha, beta)`` from the grid posterior.
+
+        Each draw is a grid point chosen with its weight, moved uniformly within its cell, so
+        that draws do not repeat the grid's values.
+
+        Parameters
+        ----------
+        n : int
+            Number of draws.
+        rng : numpy.random.Generator
+            The caller's generator.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(alpha, beta)``, each of length ``n``.
+        """
+        u, v, w, _ = self._ab_grid
+        i, j = np.unravel_index(rng.choice(w.size, n, p=w.ravel()), w.shape)
+        du, dv = u[1] - u[0], v[1] - v[0]
+        log_a = u[i] + rng.uniform(-du / 2, du / 2, n)
+        log_b = v[j] + rng.uniform(-dv / 2, dv / 2, n)
+        return np.exp(log_a), np.exp(log_b)
+
     def alpha_pdf(self, x) -> np.ndarray:
         """Exact marginal posterior density of ``alpha``.
 

@@ -1,0 +1,151 @@
+"""A posterior predictive check of rates against trials, with a verdict in words.
+
+An exchangeable population says that a group's rate owes nothing to its number of trials. On
+real tables with many groups that is often false (players with few at-bats are mostly
+pitchers; films with few ratings are mostly worse films), and a model that assumes it
+overestimates the groups with few trials. The check bins the groups by trials (fifths of
+``log(trials)``, fewer bins for few groups), and compares each bin's observed pooled rate,
+``sum(y) / sum(N)``, with the same statistic in data replicated from the fit, each group
+with its own trials.
+
+With tens of thousands of groups such a check finds any imperfection, so beside each
+p-value it reports the size of the misfit in rate units, and the verdict says whether it
+matters: whether it is large next to one group's own sampling error in that bin, the noise
+that an estimate of a single group has to see through anyway.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pooling.scale import replicated_statistics
+
+__all__ = ["FALSE_ALARM", "GROUPS_PER_BIN", "MATTERS", "MOST_BINS", "bins", "check", "verdict"]
+
+#: Most bins: fifths of log(trials).
+MOST_BINS = 5
+#: Fewest groups per bin: fewer groups make fewer bins.
+GROUPS_PER_BIN = 10
+#: Chance that a model that fits fails the check in some bin: each of ``k`` bins is tested
+#: two-sided at ``FALSE_ALARM / k`` (posterior predictive p-values are conservative, so the
+#: rate on data simulated from the model is lower still: ``benchmarks/trials_check.py``).
+FALSE_ALARM = 0.05
+#: A misfit matters when it is at least this share of one group's sampling error in its bin,
+#: ``sqrt(r (1 - r) / N)`` at the bin's pooled rate ``r`` and median trials ``N``.
+MATTERS = 0.2
+
+#: Columns of :func:`check`'s table.
+COLUMNS = ["bin", "trials_from", "trials_to", "groups", "observed", "replicated",
+           "replicated_q03", "replicated_q97", "misfit", "z", "p_value", "own_error", "fails",
+           "matters"]  # fmt: skip
+
+
+def bins(trials) -> np.ndarray:
+    """The bin of each group: fifths of ``log(trials)``, or fewer for few groups.
+
+    Parameters
+    ----------
+    trials : array_like
+        Trials of each group; groups without trials get no bin.
+
+    Returns
+    -------
+    numpy.ndarray
+        Bin numbers from 0 (fewest trials), and -1 for groups without trials. Ties never
+        straddle two bins, so tables with many equal counts may have fewer bins.
+    """
+    trials = np.asarray(trials)
+    rated = trials > 0
+    n_bins = int(np.clip(rated.sum() // GROUPS_PER_BIN, 1, MOST_BINS))
+    log_trials = np.log(trials[rated])
+    inner = np.quantile(log_trials, np.arange(1, n_bins) / n_bins)
+    out = np.full(trials.shape, -1)
+    # Upper edges inclusive, then renumbered so that empty bins (from ties) leave no gaps.
+    found = np.searchsorted(inner, log_trials, side="left")
+    out[rated] = np.unique(found, return_inverse=True)[1]
+    return out
+
+
+def check(idata, groups: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Observed and replicated pooled rate of each bin of groups by trials.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        A fit of notebooks 1 to 3 (with ``posterior_predictive["y"]``, or the population's
+        draws past :data:`pooling.scale.MANY` groups).
+    groups : pandas.DataFrame
+        The validated groups frame: every group.
+    rng : numpy.random.Generator
+        The notebook's generator (replicates are drawn past :data:`pooling.scale.MANY`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bin, :data:`COLUMNS`: the bin's range of trials and number of groups,
+        the observed pooled rate, the mean replicated one and its 3% and 97% quantiles, the
+        misfit (replicated minus observed: positive when the model overestimates the bin),
+        its z-score, the two-sided posterior predictive p-value, one group's sampling error
+        there, whether the bin fails (p below ``FALSE_ALARM / bins``) and whether its misfit
+        matters (:data:`MATTERS`). ``attrs["replicates"]``: the replicated data sets.
+    """
+    trials = groups["trials"].to_numpy()
+    successes = groups["successes"].to_numpy()
+    where = bins(trials)
+    rated = where >= 0
+    n_bins = int(where.max()) + 1
+    statistics = {}
+    for k in range(n_bins):
+        # The pooled rate of bin k as a function of the replicated rates of the rated groups.
+        weights = np.where(where[rated] == k, trials[rated], 0) / trials[where == k].sum()
+        statistics[k] = lambda rates, axis, w=weights: rates @ w
+    replicated = replicated_statistics(idata, groups, statistics, rng)
+    rows = []
+    for k in range(n_bins):
+        inside = where == k
+        observed = successes[inside].sum() / trials[inside].sum()
+        t_rep = replicated[k]
+        upper, lower = np.mean(t_rep >= observed), np.mean(t_rep <= observed)
+        p_value = min(1.0, 2 * min(upper, lower))
+        misfit = t_rep.mean() - observed
+        sd = t_rep.std()
+        own_error = np.sqrt(observed * (1 - observed) / np.median(trials[inside]))
+        rows.append([k, trials[inside].min(), trials[inside].max(), int(inside.sum()),
+                     observed, t_rep.mean(), *np.quantile(t_rep, [0.03, 0.97]), misfit,
+                     misfit / sd if sd > 0 else np.nan,
+                     p_value, own_error, p_value < FALSE_ALARM / n_bins,
+                     abs(misfit) >= MATTERS * own_error])  # fmt: skip
+    table = pd.DataFrame(rows, columns=COLUMNS).set_index("bin")
+    table.attrs["replicates"] = len(replicated[0])
+    return table
+
+
+def verdict(table: pd.DataFrame) -> str:
+    """The check's result for one model, in words.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`check`'s table.
+
+    Returns
+    -------
+    str
+        "reproduces the pooled rate in every bin of trials (smallest p = ...)", or, for the
+        failing bin with the largest misfit, e.g. "overestimates the 3,519 groups with 1 to 7
+        trials by 0.060 (p < 0.001), large next to one group's sampling error there (0.150)".
+    """
+    if not table["fails"].any():
+        return (f"reproduces the pooled rate in every bin of trials "
+                f"(smallest p = {table['p_value'].min():.3f})")  # fmt: skip
+    failing = table[table["fails"]]
+    worst = failing.loc[failing["misfit"].abs().idxmax()]
+    way = "overestimates" if worst["misfit"] > 0 else "underestimates"
+    # A p-value of 0 means none of the replicates: say how few that is.
+    floor = max(1 / table.attrs.get("replicates", 1000), 0.001)
+    p = f"p < {floor:.2g}" if worst["p_value"] < floor else f"p = {worst['p_value']:.3f}"
+    size = "large" if worst["matters"] else "small"
+    return (f"{way} the {worst['groups']:,} groups with {worst['trials_from']:,} to "
+            f"{worst['trials_to']:,} trials by {abs(worst['misfit']):.3f} ({p}), {size} next "
+            f"to one group's sampling error there ({worst['own_error']:.3f})")  # fmt: skip
