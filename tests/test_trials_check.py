@@ -34,6 +34,16 @@ def exact_fit(groups, alpha=None, beta=None, draws=2000, seed=0):
                         dims={"theta": [dim]})  # fmt: skip
 
 
+def replicates_fit(groups, rate, seed, draws=4000):
+    """Few groups under full pooling at a known ``rate``: the fit's own replicates,
+    ``Binomial(N_i, rate)``, as ``pm.sample_posterior_predictive`` would draw them."""
+    trials = groups["trials"].to_numpy()
+    y_rep = np.random.default_rng(seed).binomial(trials, np.full((draws, 1), rate))
+    return az.from_dict({"posterior": {"theta": np.full((1, draws), rate)},
+                         "posterior_predictive": {"y": y_rep[None]}},
+                        coords={"unit": groups.index.to_numpy()}, dims={"y": ["unit"]})  # fmt: skip
+
+
 def test_bins_are_fifths_of_log_trials_or_fewer():
     trials = np.r_[0, np.arange(1, 101)]
     where = trials_check.bins(trials)
@@ -88,14 +98,7 @@ def test_a_rate_that_grows_with_trials_fails_the_exchangeable_model_and_says_by_
 def test_the_p_value_is_two_sided_and_matches_its_replicates(tmp_path):
     # One bin of 4 groups under full pooling: the replicated pooled rate is binomial.
     groups = groups_of(tmp_path, [10, 20, 30, 40], [9, 18, 27, 36])
-    # Few groups: the fit's own replicates, Binomial(N_i, 1/2), as pm.sample_posterior_predictive
-    # would draw them.
-    trials = groups["trials"].to_numpy()
-    theta = np.full(4000, 0.5)
-    y_rep = np.random.default_rng(6).binomial(trials, theta[:, None])
-    fit = az.from_dict({"posterior": {"theta": theta[None]},
-                        "posterior_predictive": {"y": y_rep[None]}},
-                       coords={"unit": groups.index.to_numpy()}, dims={"y": ["unit"]})  # fmt: skip
+    fit = replicates_fit(groups, 0.5, seed=6)
     table = trials_check.check(fit, groups, np.random.default_rng(5))
     row = table.iloc[0]
     assert row["observed"] == 0.9 and row["fails"]
@@ -105,3 +108,11 @@ def test_the_p_value_is_two_sided_and_matches_its_replicates(tmp_path):
     assert trials_check.verdict(table).startswith(
         "underestimates the 4 groups with 10 to 40 trials by 0.4"
     )
+
+
+def test_one_bin_says_all_groups(tmp_path):
+    groups = groups_of(tmp_path, [10, 20, 30, 40], [5, 10, 15, 20])
+    fit = replicates_fit(groups, 0.5, seed=7)
+    table = trials_check.check(fit, groups, np.random.default_rng(8))
+    assert len(table) == 1 and not table["fails"].any()
+    assert trials_check.verdict(table).startswith("reproduces the pooled rate of all groups (p = ")

@@ -360,8 +360,9 @@ def trials_check(tables: dict, colours: dict):
     ticks = [f"{row.trials_from:,}-{row.trials_to:,}\n({row.groups:,} groups)"
              for row in first.itertuples()]  # fmt: skip
     ax.set_xticks(x, ticks)
-    ax.set(xlabel="trials of the groups in the bin", ylabel="pooled success rate")
-    ax.legend(fontsize=8, loc="best")
+    ax.set(xlim=(-0.5, len(first) - 0.5), xlabel="trials of the groups in the bin",
+           ylabel="pooled success rate")  # fmt: skip
+    fig.legend(loc="outside lower center", ncols=len(tables) + 1, fontsize=8, frameon=False)
     lines = [f"{name}: {verdict(table)}" for name, table in tables.items()]
     ax.set_title("Pooled rate of the groups binned by trials\n" + "\n".join(lines), fontsize=9)
     return fig

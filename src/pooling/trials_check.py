@@ -132,11 +132,14 @@ def verdict(table: pd.DataFrame) -> str:
     Returns
     -------
     str
-        "reproduces the pooled rate in every bin of trials (smallest p = ...)", or, for the
+        "reproduces the pooled rate in every bin of trials (smallest p = ...)" (of all
+        groups, with one bin), or, for the
         failing bin with the largest misfit, e.g. "overestimates the 3,519 groups with 1 to 7
         trials by 0.060 (p < 0.001), large next to one group's sampling error there (0.150)".
     """
     if not table["fails"].any():
+        if len(table) == 1:  # few groups: one bin
+            return f"reproduces the pooled rate of all groups (p = {table['p_value'].iloc[0]:.3f})"
         return (f"reproduces the pooled rate in every bin of trials "
                 f"(smallest p = {table['p_value'].min():.3f})")  # fmt: skip
     failing = table[table["fails"]]
