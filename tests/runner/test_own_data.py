@@ -180,7 +180,14 @@ def test_run_past_scale_lists_the_extremes_refits_only_those_and_estimates_every
     for notebook in sorted(out.glob("*.ipynb")):
         assert lint.execution_problems(notebook) == []
         assert f"{n_groups} groups: more than {scale.MANY}" in notebook.read_text()
-    assert len(list((out / "figures").glob("*.png"))) == 19
+    assert len(list((out / "figures").glob("*.png"))) == 20
+    # The check of rates against trials, in fifths of the 149 groups with trials.
+    model_checks = pd.read_csv(out / "results" / "model_checks.csv")
+    assert model_checks.groupby("model")["groups"].sum().to_dict() == {
+        "full pooling": n_groups - 1,
+        "hierarchical": n_groups - 1,
+    }
+    assert (model_checks.groupby("model").size() == 5).all()
     rate = np.where(trials > 0, successes / np.maximum(trials, 1), np.inf)
     order = np.argsort(rate, kind="stable")
     listed = sorted(names[i] for i in np.r_[order[:6], order[n_groups - 1 - 6 : n_groups - 1]])
