@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pooling import portable
 
 __all__ = ["CONNECT_TIMEOUT", "PORTABLE", "ClusterError", "connect", "is_portable",
-           "local_processes"]  # fmt: skip
+           "local_processes", "shared"]  # fmt: skip
 
 #: Seconds to wait for the scheduler to answer.
 CONNECT_TIMEOUT = 10
@@ -23,6 +23,34 @@ CONNECT_TIMEOUT = 10
 
 class ClusterError(RuntimeError):
     """The cluster cannot be reached or lost the work; the message is one line."""
+
+
+def shared(value):
+    """``value`` as an input of many tasks, sent to where they run once.
+
+    On a cluster it is scattered to every worker (a graph that holds it makes the client warn
+    about its size with millions of groups, and a copy on each worker outlives a lost one);
+    on local threads it is one node of the graph.
+
+    Parameters
+    ----------
+    value : object
+        An array or frame that many tasks read.
+
+    Returns
+    -------
+    distributed.Future or dask.delayed.Delayed
+        What to pass to the tasks in its place.
+    """
+    import dask
+
+    try:
+        from distributed import default_client
+
+        client = default_client()
+    except (ImportError, ValueError):  # no cluster: this process's threads
+        return dask.delayed(value, pure=True)
+    return client.scatter(value, broadcast=True, hash=True)
 
 
 @contextmanager

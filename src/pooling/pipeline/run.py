@@ -285,6 +285,7 @@ def _pair_tables(fit: _Fit, threshold):
     import pandas as pd
 
     from pooling import estimates
+    from pooling.pipeline import cluster
     from pooling.pipeline.part_tasks import pair_table, with_q_values
 
     delayed, pairs = dask.delayed, fit.pairs.reset_index(drop=True)
@@ -295,8 +296,8 @@ def _pair_tables(fit: _Fit, threshold):
     chunk = max(min(PAIR_CHUNK, estimates.MIXTURE_BUDGET // len(used)), 1)
     totals = pd.DataFrame({"trials": [int((pairs["trials"] * counts).sum())],
                            "successes": [int((pairs["successes"] * counts).sum())]})  # fmt: skip
-    # The pairs go into the graph once; each task takes its slice of them.
-    shared = delayed(pairs[["trials", "successes"]], pure=True)
+    # The pairs are sent once; each task takes its slice of them.
+    shared = cluster.shared(pairs[["trials", "successes"]])
     pieces = {
         "no_pooling": ([pair_table, "no_pooling", shared],),
         "full_pooling": ([pair_table, "full_pooling", totals],),
@@ -320,7 +321,7 @@ def _write(frames, fit: _Fit, settings: dict, labels, staging: Path) -> None:
     import dask
 
     from pooling import estimates
-    from pooling.pipeline import part_tasks, ranks
+    from pooling.pipeline import cluster, part_tasks, ranks
     from pooling.pipeline.parts import row_keys
     from pooling.results import save_csv
 
@@ -340,7 +341,7 @@ def _write(frames, fit: _Fit, settings: dict, labels, staging: Path) -> None:
             rank_blocks[i].append(delayed(ranks.part_ranks)(frame, a, b, block, seed, i, merged))
     directory = staging / "estimates.parquet"
     directory.mkdir()
-    keys = delayed(row_keys(fit.pairs), pure=True)  # into the graph once, not once per part
+    keys = cluster.shared(row_keys(fit.pairs))  # sent once, not once per part
     dask.compute(*[
         delayed(part_tasks.write_part)(frame, i, labels.group, keys, tables, rank_blocks[i],
                                        str(directory))
