@@ -23,6 +23,23 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 PACKAGES = ("pymc", "pytensor", "nutpie", "numba", "arviz", "numpy", "papermill")
+#: The shipped tables of ``data/``: file stem to its (group, trials, successes) columns.
+SHIPPED = {
+    "spacex_launches": ("vehicle", "launches", "successes"),
+    "rat_tumours": ("experiment", "rats", "tumours"),
+    "baseball_hits": ("player", "at_bats", "hits"),
+    "surgical_mortality": ("hospital", "operations", "deaths"),
+    "career_batting": ("player", "at_bats", "hits"),
+}
+
+
+def shipped_groups(name: str):
+    """The validated groups frame of the shipped table ``data/<name>.csv``."""
+    from pooling.data import load_groups
+
+    group, trials, successes = SHIPPED[name]
+    return load_groups(ROOT / "data" / f"{name}.csv", group=group, trials=trials,
+                       successes=successes)  # fmt: skip
 
 
 def machine() -> str:

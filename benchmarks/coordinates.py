@@ -39,19 +39,13 @@ import nutpie
 import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
-from common import ROOT, write_section
+from common import shipped_groups, write_section
 from pymc.distributions.transforms import log, log_exp_m1
 from pymc.logprob.transforms import Transform
 
-from pooling.data import load_groups
-
 SEED = 20240129
-TABLES = {  # file: (group, trials, successes)
-    "spacex_launches": ("vehicle", "launches", "successes"),
-    "rat_tumours": ("experiment", "rats", "tumours"),
-    "baseball_hits": ("player", "at_bats", "hits"),
-    "surgical_mortality": ("hospital", "operations", "deaths"),
-}
+#: The classic tables of data/ (file stems).
+TABLES = ("spacex_launches", "rat_tumours", "baseball_hits", "surgical_mortality")
 #: name: (coordinates, target_accept, nutpie options)
 CANDIDATES = {
     "log, 0.8": ("log", 0.8, {}),
@@ -127,9 +121,8 @@ def data_sets() -> list[tuple[str, np.ndarray, np.ndarray, int, int, float]]:
     rng = np.random.default_rng(SEED)
     out = []
     tables = {}
-    for name, (group, trials, successes) in TABLES.items():
-        groups = load_groups(ROOT / "data" / f"{name}.csv", group=group, trials=trials,
-                             successes=successes)  # fmt: skip
+    for name in TABLES:
+        groups = shipped_groups(name)
         tables[name] = groups["trials"].to_numpy()
         for scale, label in ((PRIOR_SCALE, ""), (WIDE_PRIOR_SCALE, ", HalfNormal(100)")):
             out.append((f"table: {name}{label}", tables[name], groups["successes"].to_numpy(),

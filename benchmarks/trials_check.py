@@ -21,11 +21,10 @@ import time
 import arviz as az
 import numpy as np
 import pandas as pd
-from common import ROOT, write_section
+from common import shipped_groups, write_section
 from scipy import stats
 
 from pooling import exact, trials_check
-from pooling.data import load_groups
 
 #: The shipped tables, with the simulated replicates for each (fewer for the largest: each
 #: hierarchical replicate there costs an exact grid of about 10 s).
@@ -34,14 +33,6 @@ TABLES = {"spacex_launches": 200, "rat_tumours": 200, "baseball_hits": 200,
 #: Posterior draws behind each check.
 DRAWS = 1000
 SEED = 20240129
-
-
-def table(name: str) -> pd.DataFrame:
-    """A shipped table; its columns are the group, the trials and the successes, in order."""
-    path = ROOT / "data" / f"{name}.csv"
-    with path.open() as f:
-        group, trials, successes = f.readline().strip().split(",")[:3]
-    return load_groups(path, group=group, trials=trials, successes=successes)
 
 
 def with_successes(groups: pd.DataFrame, successes: np.ndarray) -> pd.DataFrame:
@@ -92,7 +83,7 @@ def main() -> int:
     rows = []
     start = time.perf_counter()
     for name, replicates in TABLES.items():
-        groups = table(name)
+        groups = shipped_groups(name)
         rng = np.random.default_rng([SEED, len(rows)])
         summary = exact.HierarchicalPosterior(groups).summary([])
         population = {"rate": groups["successes"].sum() / groups["trials"].sum(),
