@@ -337,8 +337,9 @@ def assert_refits_match_exact(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def assert_estimates_match_exact(
-    table: pd.DataFrame, idata, exact_summary: pd.DataFrame, groups: pd.DataFrame | None = None
-):
+    table: pd.DataFrame, idata, exact_summary: pd.DataFrame, groups: pd.DataFrame | None = None,
+    design: pd.DataFrame | None = None,
+):  # fmt: skip
     """Check hierarchical estimates against the exact grid, within their Monte Carlo error.
 
     Each estimate averages ``Beta(alpha + y, beta + N - y)`` over the fit's draws of
@@ -349,15 +350,20 @@ def assert_estimates_match_exact(
     Parameters
     ----------
     table : pandas.DataFrame
-        Rows of :func:`pooling.estimates.hierarchical` for the groups to check.
+        Rows of :func:`pooling.estimates.hierarchical` (or ``regression``) for the groups to
+        check.
     idata : xarray.DataTree
-        The fit whose ``alpha`` and ``beta`` draws the table averages over.
+        The fit whose draws the table averages over: of ``alpha`` and ``beta``, or with
+        ``design`` of the regression model's ``a``, ``b`` and ``kappa``.
     exact_summary : pandas.DataFrame
-        :meth:`pooling.exact.HierarchicalPosterior.summary` of those groups.
+        The exact summary of those groups (:meth:`pooling.exact.HierarchicalPosterior.summary`
+        or :meth:`pooling.exact.regression.RegressionPosterior.summary`).
     groups : pandas.DataFrame, optional
         Every group the estimates were computed with (their distinct counts decide how many
-        draws the quantiles average over: :func:`pooling.estimates.cdf_draws`); default
+        draws the mixtures average over: :func:`pooling.estimates.mixture_draws`); default
         ``table``'s.
+    design : pandas.DataFrame, optional
+        For the regression model: every group's predictors, indexed like ``groups``.
 
     Returns
     -------
@@ -373,17 +379,31 @@ def assert_estimates_match_exact(
 
     from pooling.estimates import fold, mixture_draws
 
-    alpha = idata.posterior["alpha"].to_numpy()
-    beta = idata.posterior["beta"].to_numpy()
-    used = mixture_draws(alpha.size, len(fold(table if groups is None else groups)[0]))
-    if used.size < alpha.size:
+    every = table if groups is None else groups
+    post = idata.posterior
+    if design is None:
+        n_rows = len(fold(every)[0])
+        hyper = [post["alpha"].to_numpy(), post["beta"].to_numpy()]
+    else:
+        from pooling import regression
+
+        n_rows = len(regression.fold(every, design)[0])
+        b = post["b"].transpose("chain", "draw", ...).to_numpy()
+        hyper = [post["a"].to_numpy(), b, post["kappa"].to_numpy()]
+    used = mixture_draws(hyper[0].size, n_rows)
+    if used.size < hyper[0].size:
         # Fewer draws when there are very many distinct pairs: the error is that of those
         # draws, taken as one sequence in the order of the flattened chains.
-        alpha, beta = alpha.ravel()[used][None], beta.ravel()[used][None]
+        hyper = [h.reshape(hyper[0].size, *h.shape[2:])[used][None] for h in hyper]
     tolerance = mcse_tolerance(3 * len(table))
     rows = {}
     for name, row in table.iterrows():
         ref = exact_summary.loc[f"theta[{name}]"]
+        if design is None:
+            alpha, beta = hyper
+        else:
+            mu = special.expit(hyper[0] + hyper[1] @ design.loc[name].to_numpy(float))
+            alpha, beta = mu * hyper[2], (1 - mu) * hyper[2]
         a, b = alpha + row["successes"], beta + row["trials"] - row["successes"]
         for column in ("mean", *(f"q{round(q * 100):02d}" for q in QUANTILES)):
             if column == "mean":

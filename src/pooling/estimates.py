@@ -49,6 +49,7 @@ __all__ = [
     "no_pooling",
     "q_values",
     "rank_draws",
+    "regression",
     "rank_quantiles",
     "rank_summary",
     "rate_draws",
@@ -206,22 +207,30 @@ def _evenly(values: np.ndarray, most: int) -> np.ndarray:
 
 
 class _Mixtures:
-    """Per distinct pair, the mixture over draws of ``Beta(alpha + y, beta + N - y)``."""
+    """Per distinct pair, the mixture over draws of ``Beta(alpha + y, beta + N - y)``.
 
-    def __init__(self, alpha, beta, pairs: pd.DataFrame):
-        self.alpha = np.asarray(alpha, float).ravel()
-        self.beta = np.asarray(beta, float).ravel()
+    ``alpha`` and ``beta`` are draws, one per draw (flattened), or with ``per_pair`` one per
+    draw and pair (a population whose mean depends on predictors: ``(draws, pairs)``).
+    """
+
+    def __init__(self, alpha, beta, pairs: pd.DataFrame, per_pair: bool = False):
+        alpha, beta = np.asarray(alpha, float), np.asarray(beta, float)
+        if not per_pair:
+            alpha, beta = alpha.reshape(-1, 1), beta.reshape(-1, 1)
         self.y = pairs["successes"].to_numpy(float)
         self.f = pairs["trials"].to_numpy(float) - self.y
-        used = mixture_draws(len(self.alpha), len(pairs))
-        self.alpha, self.beta = self.alpha[used], self.beta[used]
+        used = mixture_draws(len(alpha), len(pairs))
+        self.alpha, self.beta = alpha[used], beta[used]
+
+    def _columns(self, values: np.ndarray, part: slice) -> np.ndarray:
+        return values if values.shape[1] == 1 else values[:, part]
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Mixture means and sds, by the law of total variance."""
         mean, second = np.empty(len(self.y)), np.empty(len(self.y))
         for part in self._parts(len(self.alpha)):
-            a = self.alpha[:, None] + self.y[part]
-            total = a + self.beta[:, None] + self.f[part]
+            a, b = self._components(part)
+            total = a + b
             mean[part] = (a / total).mean(axis=0)
             second[part] = (a * (a + 1) / (total * (total + 1))).mean(axis=0)
         return mean, np.sqrt(np.maximum(second - mean**2, 0.0))
@@ -231,16 +240,18 @@ class _Mixtures:
         return [slice(k, k + step) for k in range(0, len(self.y), step)]
 
     def _components(self, part) -> tuple[np.ndarray, np.ndarray]:
-        return self.alpha[:, None] + self.y[part], self.beta[:, None] + self.f[part]
+        return (self._columns(self.alpha, part) + self.y[part],
+                self._columns(self.beta, part) + self.f[part])  # fmt: skip
 
     def prob_above(self, threshold: float | None = None) -> np.ndarray:
         """``P(theta > threshold)``; ``threshold=None``: above each draw's ``mu``."""
-        if threshold is None:  # 1 - mu, without the rounding of a subtraction
-            below = (self.beta / (self.alpha + self.beta))[:, None]
-        else:
-            below = 1 - threshold
         out = np.empty(len(self.y))
         for part in self._parts(len(self.alpha)):
+            if threshold is None:  # 1 - mu, without the rounding of a subtraction
+                alpha, beta = self._columns(self.alpha, part), self._columns(self.beta, part)
+                below = beta / (alpha + beta)
+            else:
+                below = 1 - threshold
             out[part] = _upper_tail(*self._components(part), below).mean(axis=0)
         return out
 
@@ -317,7 +328,11 @@ def hierarchical(
         of :func:`mixture_draws` (every draw, unless there are very many distinct pairs).
     """
     pairs, inverse = fold(groups)
-    mixtures = _Mixtures(alpha, beta, pairs)
+    return _mixture_table(groups, _Mixtures(alpha, beta, pairs), inverse, theta, threshold)
+
+
+def _mixture_table(groups, mixtures: _Mixtures, inverse, theta, threshold) -> pd.DataFrame:
+    """The columns of :func:`hierarchical` from each distinct row's mixture."""
     mean, sd = mixtures.moments()
     q03, q97 = mixtures.quantiles(mean, sd)
     table = _base(groups)
@@ -329,6 +344,49 @@ def hierarchical(
     if threshold is not None:
         table = threshold_test(table, mixtures.prob_above(_checked(threshold))[inverse])
     return table
+
+
+def regression(
+    groups: pd.DataFrame, design: pd.DataFrame, a, b, kappa, theta=None,
+    threshold: float | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Every group's rate under the regression model, from draws of ``(a, b, kappa)``.
+
+    Given a draw, group ``i``'s rate is ``Beta(mu_i kappa + y_i, (1 - mu_i) kappa + N_i -
+    y_i)`` with ``logit(mu_i) = a + x_i . b`` (:mod:`pooling.regression`); its posterior is
+    the mixture over the draws, computed once per distinct ``(x_i, N_i, y_i)``.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        As for :func:`no_pooling`.
+    design : pandas.DataFrame
+        The groups' predictors (:func:`pooling.predictors.design`).
+    a, b, kappa : array_like
+        Posterior draws: ``a`` and ``kappa`` flattened together, ``b`` of shape
+        ``(draws, predictors)`` (or ``(chain, draw, predictor)``).
+    theta : iterable, optional
+        Joint draws of every group's rate for the ranks (:func:`pooling.regression.rate_draws`).
+    threshold : float, optional
+        As for :func:`no_pooling`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`hierarchical`'s; ``p_above_mu`` is the probability of a rate above the
+        group's own population mean ``mu_i``.
+    """
+    from pooling import regression as model
+
+    rows, inverse = model.fold(groups, design)
+    kappa = np.asarray(kappa, float).ravel()
+    used = mixture_draws(kappa.size, len(rows))
+    mu = model.means(rows[list(design.columns)].to_numpy(float),
+                     np.asarray(a, float).ravel()[used],
+                     np.asarray(b, float).reshape(kappa.size, -1)[used])  # fmt: skip
+    k = kappa[used, None]
+    mixtures = _Mixtures(mu * k, (1 - mu) * k, rows, per_pair=True)
+    return _mixture_table(groups, mixtures, inverse, theta, threshold)
 
 
 def rank_summary(theta, index: pd.Index) -> pd.DataFrame:

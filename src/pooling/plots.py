@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import textwrap
+
 import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
@@ -363,6 +365,7 @@ def trials_check(tables: dict, colours: dict):
     ax.set(xlim=(-0.5, len(first) - 0.5), xlabel="trials of the groups in the bin",
            ylabel="pooled success rate")  # fmt: skip
     fig.legend(loc="outside lower center", ncols=len(tables) + 1, fontsize=8, frameon=False)
-    lines = [f"{name}: {verdict(table)}" for name, table in tables.items()]
+    lines = [textwrap.fill(f"{name}: {verdict(table)}", 110, subsequent_indent="    ")
+             for name, table in tables.items()]  # fmt: skip
     ax.set_title("Pooled rate of the groups binned by trials\n" + "\n".join(lines), fontsize=9)
     return fig

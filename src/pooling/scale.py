@@ -34,7 +34,8 @@ __all__ = [
     "DENSITY_DRAWS", "DRAW_BUDGET", "MANY", "MIN_DRAWS", "Others",
     "every_group_fitted", "group_means", "loo", "mass_matrix", "mean_rates", "most_draws",
     "most_probable_best",
-    "mu_density_settings", "rate_draws", "replicated_statistics", "split", "thinned",
+    "mu_density_settings", "rate_draws", "replicated_statistics", "split",
+    "statistics_of_replicates", "thinned",
 ]  # fmt: skip
 
 #: Past this many groups the notebooks fit the listed groups' rates only (see the module
@@ -429,8 +430,33 @@ def replicated_statistics(idata, groups: pd.DataFrame, statistics: dict,
         rep = rep.transpose(..., dim).to_numpy()
         rep_rate = rep[:, rated] / trials[rated]
         return {name: fn(rep_rate, axis=1) for name, fn in statistics.items()}
+    return statistics_of_replicates(rate_draws(idata, groups, rng), groups, statistics, rng)
+
+
+def statistics_of_replicates(blocks, groups: pd.DataFrame, statistics: dict,
+                             rng: np.random.Generator) -> dict[str, np.ndarray]:  # fmt: skip
+    """Statistics of data sets replicated at joint draws of every group's rate.
+
+    Parameters
+    ----------
+    blocks : iterable of numpy.ndarray
+        Joint draws, each block of shape ``(draws, groups)`` (as :func:`rate_draws` yields).
+    groups : pandas.DataFrame
+        The validated groups frame: every group.
+    statistics : dict
+        As for :func:`replicated_statistics`.
+    rng : numpy.random.Generator
+        For ``y_rep ~ Binomial(N_i, theta_i)``.
+
+    Returns
+    -------
+    dict
+        Name to the statistic of each replicate.
+    """
+    trials = groups["trials"].to_numpy()
+    rated = trials > 0
     out = {name: [] for name in statistics}
-    for block in rate_draws(idata, groups, rng):
+    for block in blocks:
         rep_rate = rng.binomial(trials[rated], block[:, rated]) / trials[rated]
         for name, fn in statistics.items():
             out[name].append(fn(rep_rate, axis=1))

@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pooling.scale import replicated_statistics
+from pooling.scale import replicated_statistics, statistics_of_replicates
 
-__all__ = ["FALSE_ALARM", "GROUPS_PER_BIN", "MATTERS", "MOST_BINS", "bins", "check", "verdict"]
+__all__ = ["FALSE_ALARM", "GROUPS_PER_BIN", "MATTERS", "MOST_BINS", "bins", "check", "check_draws",
+           "verdict"]
 
 #: Most bins: fifths of log(trials).
 MOST_BINS = 5
@@ -90,17 +91,48 @@ def check(idata, groups: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame
         there, whether the bin fails (p below ``FALSE_ALARM / bins``) and whether its misfit
         matters (:data:`MATTERS`). ``attrs["replicates"]``: the replicated data sets.
     """
+    where, statistics = _bin_statistics(groups)
+    return _table(groups, where, replicated_statistics(idata, groups, statistics, rng))
+
+
+def check_draws(blocks, groups: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """:func:`check` for a fit given as joint draws of every group's rate.
+
+    Parameters
+    ----------
+    blocks : iterable of numpy.ndarray
+        Joint draws, blocks of shape ``(draws, groups)``, such as
+        :func:`pooling.regression.rate_draws` yields.
+    groups : pandas.DataFrame
+        The validated groups frame: every group.
+    rng : numpy.random.Generator
+        For the replicated counts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`check`'s.
+    """
+    where, statistics = _bin_statistics(groups)
+    return _table(groups, where, statistics_of_replicates(blocks, groups, statistics, rng))
+
+
+def _bin_statistics(groups: pd.DataFrame) -> tuple[np.ndarray, dict]:
+    """Each group's bin, and each bin's pooled rate as a function of replicated rates."""
     trials = groups["trials"].to_numpy()
-    successes = groups["successes"].to_numpy()
     where = bins(trials)
     rated = where >= 0
-    n_bins = int(where.max()) + 1
     statistics = {}
-    for k in range(n_bins):
-        # The pooled rate of bin k as a function of the replicated rates of the rated groups.
+    for k in range(int(where.max()) + 1):
         weights = np.where(where[rated] == k, trials[rated], 0) / trials[where == k].sum()
         statistics[k] = lambda rates, axis, w=weights: rates @ w
-    replicated = replicated_statistics(idata, groups, statistics, rng)
+    return where, statistics
+
+
+def _table(groups: pd.DataFrame, where: np.ndarray, replicated: dict) -> pd.DataFrame:
+    trials = groups["trials"].to_numpy()
+    successes = groups["successes"].to_numpy()
+    n_bins = len(replicated)
     rows = []
     for k in range(n_bins):
         inside = where == k

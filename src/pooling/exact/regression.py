@@ -1,0 +1,310 @@
+"""Exact posterior of the regression model with one predictor, on a grid over ``(a, b, log kappa)``.
+
+The model of :mod:`pooling.regression`, with each ``theta_i`` integrated out, has a
+three-dimensional posterior when there is one predictor. It is computed here on a regular
+grid in ``(a, b, log kappa)``, independent of any sampler: the grid's box starts from the
+Laplace approximation at the mode and is redrawn until it holds everything within
+``exp(-40)`` of the peak, as :mod:`pooling.exact.grid` does for ``(log alpha, log beta)``.
+The rates follow as finite mixtures of Betas over the grid's weights. Past one predictor the
+grid would need too many points; there simulation-based calibration (notebook 5) is the
+check.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+from pooling.exact.conjugate import QUANTILES, SUMMARY_COLUMNS
+from pooling.exact.numerics import mixture_quantile, quantiles_from_density
+from pooling.regression import PRIORS, fold
+
+__all__ = ["PEAK_DROP", "RegressionPosterior"]
+
+#: The grid holds every point whose density is within ``exp(-PEAK_DROP)`` of the peak: the
+#: rest carries less than 1e-9 of the mass.
+PEAK_DROP = 30.0
+#: The box never extends past this many prior standard deviations from the prior's centre.
+PRIOR_SDS = 10.0
+#: Grid points evaluated at once (each costs one term per folded row).
+CHUNK_POINTS = 512
+#: Fewest effective grid points (1 / sum of squared weights): in three dimensions, about half
+#: a standard deviation between points (0.7 or less).
+NEFF_MIN = 100
+
+
+def _clipped(spans, limits):
+    return [(max(lo, floor), min(hi, ceiling))
+            for (lo, hi), (floor, ceiling) in zip(spans, limits, strict=True)]  # fmt: skip
+
+
+class RegressionPosterior:
+    """Exact posterior of the one-predictor regression model, computed on a grid.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        Indexed by group, columns ``trials`` and ``successes``.
+    design : pandas.DataFrame
+        One predictor column (:func:`pooling.predictors.design`), in the groups' order.
+    priors : dict, optional
+        :data:`pooling.regression.PRIORS`, or some of its entries replaced.
+    n_grid : int, optional
+        Grid points per axis of the final grid.
+
+    Raises
+    ------
+    ValueError
+        With more than one predictor column.
+    """
+
+    def __init__(self, groups: pd.DataFrame, design: pd.DataFrame, priors: dict | None = None,
+                 n_grid: int = 25):  # fmt: skip
+        if design.shape[1] != 1:
+            raise ValueError(f"the exact grid takes one predictor, not {design.shape[1]} "
+                             f"({', '.join(design.columns)}); past one, SBC is the check")  # fmt: skip
+        self.names = list(groups.index)
+        self.predictor = design.columns[0]
+        self.priors = {**PRIORS, **(priors or {})}
+        self.n_grid = int(n_grid)
+        self.x = design.iloc[:, 0].to_numpy(float)
+        self.trials = groups["trials"].to_numpy(float)
+        self.successes = groups["successes"].to_numpy(float)
+        rows, _ = fold(groups, design)
+        rows = rows[rows["trials"] > 0]  # groups without trials add nothing
+        # Terms in alpha_x and beta_x once per distinct predictor value, in kappa once per
+        # distinct number of trials, and in the successes and failures once per folded row.
+        self._xs, where = np.unique(rows[self.predictor].to_numpy(float), return_inverse=True)
+        count = rows["count"].to_numpy(float)
+        self._row_x, self._row_count = where.ravel(), count
+        self._row_y = rows["successes"].to_numpy(float)
+        self._row_f = rows["trials"].to_numpy(float) - self._row_y
+        self._x_count = np.bincount(self._row_x, count, self._xs.size)
+        self._ns, n_where = np.unique(rows["trials"].to_numpy(float), return_inverse=True)
+        self._n_count = np.bincount(n_where.ravel(), count, self._ns.size)
+
+    # -- density ------------------------------------------------------------------------
+    def log_density(self, a, b, log_kappa) -> np.ndarray:
+        """Unnormalised log posterior density per unit volume of ``(a, b, log kappa)``.
+
+        Parameters
+        ----------
+        a, b, log_kappa : array_like
+            Points (broadcast together).
+
+        Returns
+        -------
+        numpy.ndarray
+            Log prior + beta-binomial log likelihood, up to a constant.
+        """
+        a, b, lk = np.broadcast_arrays(*(np.asarray(v, float) for v in (a, b, log_kappa)))
+        shape = a.shape
+        a, b, lk = a.ravel(), b.ravel(), lk.ravel()
+        p = self.priors
+        out = (-0.5 * (a / p["a_sd"]) ** 2 - 0.5 * (b / p["b_sd"]) ** 2
+               - 0.5 * ((lk - p["log_kappa_mean"]) / p["log_kappa_sd"]) ** 2)  # fmt: skip
+        for start in range(0, a.size, CHUNK_POINTS):
+            part = slice(start, start + CHUNK_POINTS)
+            out[part] += self._log_likelihood(a[part, None], b[part, None], lk[part, None])
+        return out.reshape(shape)
+
+    def _log_likelihood(self, a, b, log_kappa) -> np.ndarray:
+        kappa = np.exp(log_kappa)
+        # log mu and log(1 - mu) without rounding: alpha and beta stay exact far from 1/2.
+        eta = a + b * self._xs
+        alpha = np.exp(log_kappa - np.logaddexp(0, -eta))
+        beta = np.exp(log_kappa - np.logaddexp(0, eta))
+        rows = (special.gammaln(alpha[:, self._row_x] + self._row_y)
+                + special.gammaln(beta[:, self._row_x] + self._row_f)) @ self._row_count
+        by_x = (special.gammaln(alpha) + special.gammaln(beta)) @ self._x_count
+        by_n = special.gammaln(kappa + self._ns) @ self._n_count
+        return rows - by_x - by_n + self._n_count.sum() * special.gammaln(kappa[:, 0])
+
+    # -- the grid -------------------------------------------------------------------------
+    @cached_property
+    def mode(self) -> np.ndarray:
+        """The posterior mode of ``(a, b, log kappa)``."""
+        rated = self.trials > 0
+        pooled = (self.successes[rated].sum() + 0.5) / (self.trials[rated].sum() + 1)
+        start = np.array([special.logit(pooled), 0.0, self.priors["log_kappa_mean"]])
+
+        def negative(point):
+            return -float(self.log_density(*point))
+
+        found = optimize.minimize(negative, start, method="Nelder-Mead",
+                                  options={"xatol": 1e-9, "fatol": 1e-9, "maxiter": 6000})  # fmt: skip
+        return found.x
+
+    def _laplace_sd(self) -> np.ndarray:
+        """Marginal sds from the curvature at the mode (central differences)."""
+        mode, h = self.mode, 1e-3
+        hessian = np.empty((3, 3))
+        for i in range(3):
+            for j in range(i, 3):
+                ei, ej = np.eye(3)[i] * h, np.eye(3)[j] * h
+                value = (float(self.log_density(*(mode + ei + ej)))
+                         - float(self.log_density(*(mode + ei - ej)))
+                         - float(self.log_density(*(mode - ei + ej)))
+                         + float(self.log_density(*(mode - ei - ej)))) / (4 * h * h)  # fmt: skip
+                hessian[i, j] = hessian[j, i] = value
+        try:
+            sd = np.sqrt(np.diag(np.linalg.inv(-hessian)))
+        except np.linalg.LinAlgError:
+            sd = np.full(3, np.nan)
+        return np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+
+    def _evaluate(self, axes):
+        lp = self.log_density(*np.meshgrid(*axes, indexing="ij"))
+        lp = np.where(np.isnan(lp), -np.inf, lp)  # overflow far out: no mass there
+        w = np.exp(lp - lp.max())
+        return axes, w / w.sum(), lp
+
+    @cached_property
+    def grid(self):
+        """``(axes, weights, log densities)``: three axes of :attr:`n_grid` points each.
+
+        The box starts at 8 Laplace standard deviations each way from the mode and is redrawn
+        (on a coarse grid of 15 points per axis) around everything within
+        ``exp(-PEAK_DROP)`` of the peak, with a coarse step to spare: three times as wide
+        towards an edge that the mass reaches, never past :data:`PRIOR_SDS` prior standard
+        deviations. The final grid has more points per axis until it has
+        :data:`NEFF_MIN` effective points.
+        """
+        mode, sd = self.mode, self._laplace_sd()
+        p = self.priors
+        limits = [(-PRIOR_SDS * p["a_sd"], PRIOR_SDS * p["a_sd"]),
+                  (-PRIOR_SDS * p["b_sd"], PRIOR_SDS * p["b_sd"]),
+                  (p["log_kappa_mean"] - PRIOR_SDS * p["log_kappa_sd"],
+                   p["log_kappa_mean"] + PRIOR_SDS * p["log_kappa_sd"])]  # fmt: skip
+        spans = [(m - 8 * s, m + 8 * s) for m, s in zip(mode, sd, strict=True)]
+        for _ in range(12):
+            spans = _clipped(spans, limits)
+            axes = [np.linspace(lo, hi, 15) for lo, hi in spans]
+            kept = self._evaluate(axes)[2]
+            kept = kept > kept.max() - PEAK_DROP
+            spans, settled = [], True
+            for axis, x in enumerate(axes):
+                inside = np.nonzero(kept.any(axis=tuple(k for k in range(3) if k != axis)))[0]
+                width, last = x[-1] - x[0], len(x) - 1
+                floor, ceiling = limits[axis]
+                # An edge that the mass reaches moves out, unless it is the prior's limit.
+                open_low = inside[0] == 0 and x[0] > floor
+                open_high = inside[-1] == last and x[-1] < ceiling
+                low = x[0] - width if open_low else x[max(inside[0] - 1, 0)]
+                high = x[-1] + width if open_high else x[min(inside[-1] + 1, last)]
+                settled &= not (open_low or open_high) and high - low > 0.4 * width
+                spans.append((low, high))
+            if settled:
+                break
+        spans = _clipped(spans, limits)
+        n = self.n_grid
+        while True:
+            result = self._evaluate([np.linspace(lo, hi, n) for lo, hi in spans])
+            if 1 / np.sum(result[1] ** 2) >= NEFF_MIN or n >= 161:
+                return result
+            n = int(n * 1.25) + 1
+
+    @property
+    def edge_mass(self) -> float:
+        """Share of the posterior mass on the grid's outermost faces."""
+        _, w, _ = self.grid
+        inner = w[1:-1, 1:-1, 1:-1].sum()
+        return float(1 - inner)
+
+    # -- summaries ------------------------------------------------------------------------
+    def _points(self, floor: float = 1e-14):
+        """The grid points that carry mass (weights above ``floor`` times the largest)."""
+        (a, b, lk), w, _ = self.grid
+        keep = w > floor * w.max()
+        aa, bb, kk = np.meshgrid(a, b, lk, indexing="ij")
+        weights = w[keep] / w[keep].sum()
+        return aa[keep], bb[keep], np.exp(kk[keep]), weights
+
+    def _hyper_rows(self) -> dict[str, list[float]]:
+        axes, w, _ = self.grid
+        rows = {}
+        for axis, name in enumerate(("a", f"b[{self.predictor}]", "log_kappa")):
+            x = axes[axis]
+            marginal = w.sum(axis=tuple(k for k in range(3) if k != axis))
+            density = marginal / (x[1] - x[0])
+            q = quantiles_from_density(x, density)
+            if name == "log_kappa":
+                values = np.exp(x)
+                mean = marginal @ values
+                sd = np.sqrt(marginal @ values**2 - mean**2)
+                rows["kappa"] = [mean, sd, *np.exp(q)]
+            else:
+                mean = marginal @ x
+                rows[name] = [mean, np.sqrt(marginal @ x**2 - mean**2), *q]
+        return rows
+
+    def _components(self, x: float, extra_a: float, extra_b: float):
+        a, b, kappa, w = self._points()
+        mu = special.expit(a + b * x)
+        return mu * kappa + extra_a, (1 - mu) * kappa + extra_b, w, mu
+
+    def rate_row(self, x: float, successes: float, trials: float, quantiles: bool = True):
+        """Mean, sd, 3% and 97% quantiles of one group's rate (a mixture of Betas).
+
+        Parameters
+        ----------
+        x : float
+            The group's predictor (standardised, as in the design).
+        successes, trials : float
+            Its counts (0 and 0 for a new group).
+        quantiles : bool, optional
+            Whether to solve for the quantiles (NaN otherwise).
+
+        Returns
+        -------
+        list of float
+        """
+        a, b, w, _ = self._components(x, successes, trials - successes)
+        mean = w @ (a / (a + b))
+        second = w @ (a * (a + 1) / ((a + b) * (a + b + 1)))
+        qs = [mixture_quantile(q, a, b, w) if quantiles else np.nan for q in QUANTILES]
+        return [mean, np.sqrt(max(second - mean**2, 0.0)), *qs]
+
+    def prob_above_mu(self, x: float, successes: float, trials: float) -> float:
+        """Exact probability that a group's rate exceeds its own population mean ``mu_i``."""
+        a, b, w, mu = self._components(x, successes, trials - successes)
+        return float(w @ special.betainc(b, a, 1 - mu))
+
+    def summary(self, names=None) -> pd.DataFrame:
+        """Exact posterior summary: ``a``, ``b[<predictor>]``, ``kappa`` and each group's rate.
+
+        Parameters
+        ----------
+        names : sequence of str, optional
+            Groups whose ``theta`` to include; default every group.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows ``a``, ``b[...]``, ``kappa``, ``theta[<group>]``; columns ``mean``, ``sd``,
+            ``q03``, ``q97``.
+        """
+        rows = self._hyper_rows()
+        position = {name: k for k, name in enumerate(self.names)}
+        for name in self.names if names is None else names:
+            k = position[name]
+            rows[f"theta[{name}]"] = self.rate_row(self.x[k], self.successes[k], self.trials[k])
+        return pd.DataFrame.from_dict(rows, orient="index", columns=SUMMARY_COLUMNS).rename_axis(
+            "quantity"
+        )
+
+    def means(self) -> np.ndarray:
+        """Every group's exact posterior mean rate, in data order (once per distinct row)."""
+        a, b, kappa, w = self._points()
+        keys = np.c_[self.x, self.trials, self.successes]
+        distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+        out = np.empty(len(distinct))
+        step = max(2_000_000 // a.size, 1)
+        for start in range(0, len(distinct), step):
+            x, n, y = distinct[start : start + step].T
+            mu = special.expit(a[:, None] + b[:, None] * x)
+            out[start : start + step] = w @ ((mu * kappa[:, None] + y) / (kappa[:, None] + n))
+        return out[inverse.ravel()]

@@ -1,0 +1,208 @@
+"""The hierarchical model whose population mean depends on the groups' own predictors.
+
+    logit(mu_i) = a + x_i . b,   theta_i ~ Beta(mu_i kappa, (1 - mu_i) kappa),
+    y_i ~ Binomial(N_i, theta_i)
+
+With ``b = 0`` it is notebook 3's exchangeable model in the coordinates
+``mu = alpha / (alpha + beta)`` and ``kappa = alpha + beta``. Each ``theta_i`` integrates out
+to a beta-binomial likelihood, which depends on a group only through its predictors and
+counts: groups with the same ``(x_i, N_i, y_i)`` share one term (:func:`fold`), so with
+``log_trials`` or category predictors the cost of a fit does not grow with the groups.
+Given ``(a, b, kappa)`` each group's rate is ``Beta(mu_i kappa + y_i, (1 - mu_i) kappa +
+N_i - y_i)``, from which every estimate follows (:func:`pooling.estimates.regression`).
+
+The priors (:data:`PRIORS`), on standardised predictors (:mod:`pooling.predictors`):
+
+- ``a ~ Normal(0, 1.5)``: the logit of the population mean of a group with average
+  predictors; its prior mean rate is spread over (0, 1) without piling up at the ends.
+- ``b ~ Normal(0, 1)``: one standard deviation of a predictor moves the logit of the mean by
+  at most about 2 (a rate of 0.2 to 0.65), at 95 %.
+- ``kappa ~ LogNormal(3, 2)``: the population's concentration, 95 % between 0.4 and 1,000,
+  so that the spread of the rates about their mean, ``sqrt(mu (1 - mu) / (1 + kappa))``,
+  goes from almost all of (0, 1) down to a hundredth (``benchmarks/regression_priors.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["PRIORS", "fold", "log_predictive", "loo", "means", "model", "rate_draws"]
+
+#: The priors' parameters: ``a ~ Normal(0, a_sd)``, ``b ~ Normal(0, b_sd)``,
+#: ``log kappa ~ Normal(log_kappa_mean, log_kappa_sd)``.
+PRIORS = {"a_sd": 1.5, "b_sd": 1.0, "log_kappa_mean": 3.0, "log_kappa_sd": 2.0}
+
+
+def fold(groups: pd.DataFrame, design: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct ``(predictors, trials, successes)`` rows of the groups.
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        Columns ``trials`` and ``successes``.
+    design : pandas.DataFrame
+        The groups' predictors (:func:`pooling.predictors.design`), in the same order.
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        The predictor columns, ``trials``, ``successes`` and ``count`` (groups with that row).
+    inverse : numpy.ndarray
+        For each group, its row.
+    """
+    values = np.c_[design.to_numpy(float), groups["trials"].to_numpy(float),
+                   groups["successes"].to_numpy(float)]  # fmt: skip
+    distinct, inverse, count = np.unique(values, axis=0, return_inverse=True, return_counts=True)
+    rows = pd.DataFrame(distinct, columns=[*design.columns, "trials", "successes"])
+    rows[["trials", "successes"]] = rows[["trials", "successes"]].astype(np.int64)
+    rows["count"] = count
+    return rows, inverse.ravel()
+
+
+def model(rows: pd.DataFrame, predictors: list[str], priors: dict | None = None):
+    """The regression model with theta integrated out, over folded rows.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        :func:`fold`'s rows.
+    predictors : list of str
+        The predictor columns of ``rows``.
+    priors : dict, optional
+        :data:`PRIORS`, or some of its entries replaced.
+
+    Returns
+    -------
+    pymc.Model
+        Free ``a``, ``b`` (dim ``predictor``) and ``kappa``; the likelihood is the potential
+        ``y``, each row's beta-binomial log probability times its ``count``.
+    """
+    import pymc as pm
+
+    p = {**PRIORS, **(priors or {})}
+    x = rows[predictors].to_numpy(float)
+    with pm.Model(coords={"predictor": predictors}) as regression_model:
+        a = pm.Normal("a", 0.0, p["a_sd"])
+        b = pm.Normal("b", 0.0, p["b_sd"], dims="predictor")
+        kappa = pm.LogNormal("kappa", p["log_kappa_mean"], p["log_kappa_sd"])
+        mu = pm.math.invlogit(a + pm.math.dot(x, b))
+        counts = pm.BetaBinomial.dist(n=rows["trials"].to_numpy(), alpha=mu * kappa,
+                                      beta=(1 - mu) * kappa)  # fmt: skip
+        log_p = pm.logp(counts, rows["successes"].to_numpy())
+        pm.Potential("y", (rows["count"].to_numpy() * log_p).sum())
+    return regression_model
+
+
+def means(x: np.ndarray, a, b) -> np.ndarray:
+    """The population mean ``mu`` of each row of ``x`` at each draw: shape ``(draws, rows)``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Predictors, shape ``(rows, predictors)``.
+    a, b : array_like
+        Draws of the intercept, shape ``(draws,)``, and of the slopes, ``(draws, predictors)``.
+    """
+    from scipy import special
+
+    a, b = np.asarray(a, float).reshape(-1), np.asarray(b, float).reshape(len(np.ravel(a)), -1)
+    return special.expit(a[:, None] + b @ np.asarray(x, float).T)
+
+
+def rate_draws(groups: pd.DataFrame, design: pd.DataFrame, a, b, kappa, rng, chunk: int = 100):
+    """Joint draws of every group's rate, a block of draws at a time.
+
+    Parameters
+    ----------
+    groups, design : pandas.DataFrame
+        As for :func:`fold`.
+    a, b, kappa : array_like
+        Posterior draws (flattened over chains; ``b`` of shape ``(draws, predictors)``).
+    rng : numpy.random.Generator
+    chunk : int, optional
+        Draws per block.
+
+    Yields
+    ------
+    numpy.ndarray
+        Shape ``(draws in the block, groups)``.
+    """
+    y = groups["successes"].to_numpy(float)
+    f = groups["trials"].to_numpy(float) - y
+    kappa = np.asarray(kappa, float).ravel()
+    a, b = np.asarray(a, float).ravel(), np.asarray(b, float).reshape(kappa.size, -1)
+    x = design.to_numpy(float)
+    for start in range(0, kappa.size, chunk):
+        part = slice(start, start + chunk)
+        mu = means(x, a[part], b[part])
+        k = kappa[part, None]
+        yield rng.beta(mu * k + y, (1 - mu) * k + f)
+
+
+def log_predictive(rows: pd.DataFrame, alpha, beta) -> np.ndarray:
+    """``log p(y_r | draw)``: each folded row's beta-binomial log probability at each draw.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Columns ``trials`` and ``successes`` (:func:`fold`'s rows).
+    alpha, beta : numpy.ndarray
+        Shape ``(draws, rows)``, or ``(draws, 1)`` for an exchangeable population.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(draws, rows)``.
+    """
+    from scipy import stats
+
+    return stats.betabinom.logpmf(rows["successes"].to_numpy(), rows["trials"].to_numpy(),
+                                  alpha, beta)  # fmt: skip
+
+
+def loo(log_p: np.ndarray, counts: np.ndarray, chains: int) -> pd.Series:
+    """PSIS-LOO over folded rows: every group of a row leaves the same value.
+
+    With thousands of groups, leaving one out moves the population very little, so the
+    importance weights are close to even and ``arviz.loo`` over the distinct rows, each
+    counted as often as it occurs, is the PSIS-LOO of every group.
+
+    Parameters
+    ----------
+    log_p : numpy.ndarray
+        :func:`log_predictive`'s values, draws flattened over ``chains`` chains.
+    counts : numpy.ndarray
+        Groups per row.
+    chains : int
+        Chains the draws come from (for the relative efficiency).
+
+    Returns
+    -------
+    pandas.Series
+        ``elpd`` (summed over groups), ``se``, ``p_loo``, ``max_k`` and ``k_above_0.7``
+        (groups with an unreliable Pareto k); ``attrs["elpd_i"]``: each row's value.
+    """
+    import arviz as az
+    import xarray as xr
+
+    from pooling.checks import PARETO_K_MAX
+
+    values = np.asarray(log_p).reshape(chains, -1, log_p.shape[-1])
+    tree = xr.DataTree.from_dict({
+        "posterior": xr.Dataset({"draws": (("chain", "draw"), np.zeros(values.shape[:2]))}),
+        "log_likelihood": xr.Dataset({"y": (("chain", "draw", "row"), values)}),
+    })  # fmt: skip
+    result = az.loo(tree, pointwise=True)
+    elpd_i, k = result.elpd_i.to_numpy(), result.pareto_k.to_numpy()
+    counts = np.asarray(counts, float)
+    n = counts.sum()
+    mean = (counts @ elpd_i) / n
+    lppd_i = np.logaddexp.reduce(values.reshape(-1, values.shape[-1]), axis=0) - np.log(
+        values.shape[0] * values.shape[1])
+    out = pd.Series({"elpd": counts @ elpd_i,
+                     "se": float(np.sqrt(n * (counts @ (elpd_i - mean) ** 2) / n)),
+                     "p_loo": counts @ (lppd_i - elpd_i), "max_k": float(np.max(k)),
+                     f"k_above_{PARETO_K_MAX}": int(counts[k > PARETO_K_MAX].sum())})  # fmt: skip
+    out.attrs["elpd_i"] = elpd_i
+    return out
