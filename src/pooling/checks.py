@@ -26,6 +26,7 @@ __all__ = [
     "CheckFailed",
     "assert_converged",
     "assert_estimates_match_exact",
+    "assert_means_match_exact",
     "assert_matches_exact",
     "assert_no_divergences",
     "assert_refits_match_exact",
@@ -417,6 +418,52 @@ def assert_estimates_match_exact(
                                     "ok": abs(row[column] - ref[column]) <= allowed}  # fmt: skip
     result = pd.DataFrame.from_dict(rows, orient="index").rename_axis(["group", "column"])
     return fail_unless(result, "Estimates check")
+
+
+def assert_means_match_exact(means: np.ndarray, exact_means: np.ndarray,
+                             conditional: np.ndarray, chains: int) -> pd.Series:  # fmt: skip
+    """Check every group's posterior mean against the exact one, within its Monte Carlo error.
+
+    Parameters
+    ----------
+    means, exact_means : numpy.ndarray
+        Each distinct row's estimated and exact posterior mean.
+    conditional : numpy.ndarray
+        Each row's conditional mean at each draw, ``(draws, rows)`` with the draws flattened
+        over ``chains`` chains: the estimate is their average over the draws that
+        :func:`pooling.estimates.mixture_draws` keeps, so its error is the MCSE of that
+        average.
+    chains : int
+
+    Returns
+    -------
+    pandas.Series
+        The rows compared, the largest error in MCSEs, the tolerance
+        (:func:`mcse_tolerance`) and ``ok``.
+
+    Raises
+    ------
+    CheckFailed
+        When some row's mean is further from the exact one than the tolerance.
+    """
+    import xarray as xr
+
+    from pooling.estimates import mixture_draws
+
+    used = mixture_draws(len(conditional), conditional.shape[1])
+    if used.size < len(conditional):  # one sequence, in the order of the flattened chains
+        conditional = conditional[used][None]
+    else:
+        conditional = conditional.reshape(chains, -1, conditional.shape[1])
+    mcse = az.mcse(xr.DataArray(conditional, dims=("chain", "draw", "row")), method="mean")
+    z = np.abs(np.asarray(means) - np.asarray(exact_means)) / (mcse.to_numpy() + 1e-12)
+    tolerance = mcse_tolerance(len(z))
+    result = pd.Series({"rows": len(z), "largest_z": float(z.max()), "tolerance": tolerance,
+                        "ok": bool(z.max() <= tolerance)})  # fmt: skip
+    if not result["ok"]:
+        raise CheckFailed(f"Means check failed: a mean is {z.max():.1f} MCSEs from the exact "
+                          f"one (row {int(z.argmax())}), more than {tolerance:.1f}")  # fmt: skip
+    return result
 
 
 def _mcse_of_mean(values: np.ndarray) -> float:

@@ -49,6 +49,8 @@ __all__ = [
     "no_pooling",
     "q_values",
     "rank_draws",
+    "RankFunction",
+    "rank_function",
     "regression",
     "rank_quantiles",
     "rank_summary",
@@ -68,6 +70,10 @@ MIN_DRAWS = 50
 RANK_BUDGET = 100_000_000
 #: Quantiles of the ranks reported.
 RANK_QUANTILES = (0.05, 0.5, 0.95)
+#: Most draws of the population behind a :class:`RankFunction`, ...
+RANK_DRAWS = 40
+#: ... and most draws of rates in all (at least one per row and population draw).
+RANK_SAMPLE = 10_000_000
 
 
 def fold(groups: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -255,13 +261,13 @@ class _Mixtures:
             out[part] = _upper_tail(*self._components(part), below).mean(axis=0)
         return out
 
-    def quantiles(self, mean: np.ndarray, sd: np.ndarray) -> list[np.ndarray]:
-        """The 3% and 97% quantiles: Newton's method on the logit scale, kept in a bracket."""
+    def quantiles(self, mean: np.ndarray, sd: np.ndarray, probabilities=QUANTILES) -> list:
+        """Quantiles (default 3% and 97%): Newton's method on the logit scale, in a bracket."""
         # Start at the Beta with the mixture's mean and sd: close to it when the
         # hyperparameters are well determined.
         scale = np.maximum(mean * (1 - mean) / np.maximum(sd**2, 1e-300) - 1, 1e-12)
         out = []
-        for q in QUANTILES:
+        for q in probabilities:
             start = special.betaincinv(mean * scale, (1 - mean) * scale, q)
             result = np.empty(len(self.y))
             for part in self._parts(len(self.alpha)):
@@ -332,18 +338,130 @@ def hierarchical(
 
 
 def _mixture_table(groups, mixtures: _Mixtures, inverse, theta, threshold) -> pd.DataFrame:
-    """The columns of :func:`hierarchical` from each distinct row's mixture."""
+    """The columns of :func:`hierarchical` from each distinct row's mixture; ``theta`` is
+    joint draws for the ranks, or a :class:`RankFunction`."""
     mean, sd = mixtures.moments()
     q03, q97 = mixtures.quantiles(mean, sd)
     table = _base(groups)
     for name, values in (("mean", mean), ("sd", sd), ("q03", q03), ("q97", q97)):
         table[name] = values[inverse]
-    if theta is not None:
+    if isinstance(theta, RankFunction):
+        q05, median, q95 = theta.quantiles()
+        for name, values in (("rank_median", median), ("rank_q05", q05), ("rank_q95", q95)):
+            table[name] = values[inverse]
+    elif theta is not None:
         table = table.join(rank_summary(theta, groups.index))
     table["p_above_mu"] = mixtures.prob_above()[inverse]
     if threshold is not None:
         table = threshold_test(table, mixtures.prob_above(_checked(threshold))[inverse])
     return table
+
+
+class RankFunction:
+    """Every group's rank quantiles from its own rate, without joint draws of every rate.
+
+    Given the population's parameters (a draw ``s``), the rates are independent, each with
+    its own Beta posterior, so group ``i``'s rank given its own rate ``t`` is
+    ``1 + sum_{j != i} 1(theta_j > t)``: a sum of independent indicators, which is
+    ``1 + G_s(t)``, ``G_s(t) = sum_j P(theta_j > t | s)``, up to their spread
+    ``sqrt(sum_j p_j (1 - p_j)) <= sqrt(n) / 2`` (a relative error of order ``n^-1/2`` in
+    ``n`` groups). ``G_s`` decreases in ``t``, so ``P(rank_i <= r) = mean_s P(theta_i >=
+    G_s^-1(r - 1) | s)``, which the group's Beta posteriors give exactly: each quantile of the
+    rank is found by bisection over whole ranks. The cost is per distinct row and draw, and
+    the common movement of every rate with the population is kept (every rate moves with
+    ``s`` together, which leaves the ranks alone).
+
+    ``G_s`` is estimated from draws of every row's rate at each of the population's draws
+    kept, as many per row as the groups it stands for allow (at least one), each weighted by
+    its share of them: its standard error is at most :attr:`mc_error` ranks, about
+    ``n / (2 sqrt(draws))``.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Groups per distinct row.
+    a, b : numpy.ndarray
+        Each row's posterior Beta at each draw of the population, ``(draws, rows)`` (or
+        ``(draws, 1)``): the draws kept, at most :data:`RANK_DRAWS`.
+    rng : numpy.random.Generator
+    per_row : int, optional
+        Draws per row on average, at each population draw; default as many as
+        :data:`RANK_SAMPLE` allows.
+    """
+
+    def __init__(self, counts, a, b, rng: np.random.Generator, per_row=None):
+        counts = np.asarray(counts, float)
+        rows = len(counts)
+        self.a, self.b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
+        self.a, self.b = np.broadcast_to(self.a, (len(self.a), rows)), np.broadcast_to(
+            self.b, (len(self.b), rows))
+        draws = len(self.a)
+        # Draws per row in proportion to the groups it stands for (at least one): each draw
+        # then weighs about the same, which keeps G's variance at n^2 / (4 draws).
+        budget = int(per_row * rows if per_row else max(RANK_SAMPLE // draws, rows))
+        self.per_row = np.maximum(np.rint(counts * budget / counts.sum()), 1).astype(np.int64)
+        weights = np.repeat(counts / self.per_row, self.per_row)
+        self._sorted, self._above = [], []
+        for s in range(draws):
+            rates = rng.beta(np.repeat(self.a[s], self.per_row), np.repeat(self.b[s], self.per_row))
+            order = np.argsort(rates, kind="stable")
+            self._sorted.append(rates[order])
+            # Groups with a rate above each sorted value.
+            self._above.append(weights.sum() - np.cumsum(weights[order]))
+        self.n_groups = int(round(counts.sum()))
+        #: One standard error of each G_s, at its largest: sum_j c_j^2 / (4 draws_j) under
+        #: the root.
+        self.mc_error = float(np.sqrt((counts**2 / self.per_row).sum() / 4))
+        #: The largest spread of the indicators' sum about G_s: sqrt(n) / 2.
+        self.spread = float(np.sqrt(self.n_groups) / 2)
+
+    def _threshold(self, s: int, above: np.ndarray) -> np.ndarray:
+        """``G_s^-1``: the lowest sampled rate with at most ``above`` groups above it."""
+        at = np.searchsorted(-self._above[s], -above, side="left")
+        return self._sorted[s][np.clip(at, 0, len(self._sorted[s]) - 1)]
+
+    def _cdf(self, ranks: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``P(rank <= r)`` of each row at its ``r``."""
+        total = np.zeros(len(rows))
+        for s in range(len(self._sorted)):
+            t = self._threshold(s, ranks - 1.0)
+            total += _upper_tail(self.a[s, rows], self.b[s, rows], 1 - t)
+        return total / len(self._sorted)
+
+    def quantiles(self, probabilities=RANK_QUANTILES) -> list[np.ndarray]:
+        """Each row's rank quantiles: the smallest whole rank with ``P(rank <= r) >= q``."""
+        rows = np.arange(self.a.shape[1])
+        out = []
+        for q in probabilities:
+            low, high = np.ones(rows.size), np.full(rows.size, float(self.n_groups))
+            while (active := np.flatnonzero(low < high)).size:
+                middle = np.floor((low[active] + high[active]) / 2)
+                reached = self._cdf(middle, rows[active]) >= q
+                high[active] = np.where(reached, middle, high[active])
+                low[active] = np.where(reached, low[active], middle + 1)
+            out.append(low.astype(np.int64))
+        return out
+
+
+def rank_function(rows: pd.DataFrame, alpha, beta, rng: np.random.Generator) -> RankFunction:
+    """:class:`RankFunction` of a population given per draw (and per row) as ``alpha, beta``.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Distinct rows: ``trials``, ``successes`` and ``count``.
+    alpha, beta : numpy.ndarray
+        The population's Beta at each draw: ``(draws,)`` or ``(draws, rows)``; evenly
+        spaced draws are kept, at most :data:`RANK_DRAWS`.
+    rng : numpy.random.Generator
+    """
+    alpha, beta = np.asarray(alpha, float), np.asarray(beta, float)
+    if alpha.ndim == 1:
+        alpha, beta = alpha[:, None], beta[:, None]
+    kept = _evenly(np.arange(len(alpha)), RANK_DRAWS)
+    y = rows["successes"].to_numpy(float)
+    f = rows["trials"].to_numpy(float) - y
+    return RankFunction(rows["count"].to_numpy(), alpha[kept] + y, beta[kept] + f, rng)
 
 
 def regression(
@@ -365,8 +483,9 @@ def regression(
     a, b, kappa : array_like
         Posterior draws: ``a`` and ``kappa`` flattened together, ``b`` of shape
         ``(draws, predictors)`` (or ``(chain, draw, predictor)``).
-    theta : iterable, optional
-        Joint draws of every group's rate for the ranks (:func:`pooling.regression.rate_draws`).
+    theta : iterable or RankFunction, optional
+        Joint draws of every group's rate for the ranks (:func:`pooling.regression.rate_draws`),
+        or the rank function of the same rows (:func:`rank_function`).
     threshold : float, optional
         As for :func:`no_pooling`.
 

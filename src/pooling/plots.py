@@ -7,9 +7,8 @@ that, the groups with the lowest and the highest observed rates, and their title
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import textwrap
+from collections.abc import Callable
 
 import arviz as az
 import matplotlib.pyplot as plt

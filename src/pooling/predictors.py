@@ -69,22 +69,28 @@ def parse_names(text: str | None) -> list[str]:
     return names
 
 
-def _standardised(values: np.ndarray, name: str, source: str) -> np.ndarray:
-    sd = values.std()
-    if not sd > 1e-12 * max(1.0, abs(values.mean())):
+def _standardised(values: np.ndarray, name: str, source: str, weights=None) -> np.ndarray:
+    mean = np.average(values, weights=weights)
+    sd = np.sqrt(np.average((values - mean) ** 2, weights=weights))
+    if not sd > 1e-12 * max(1.0, abs(mean)):
         raise DataError(f"{source}: predictor {name!r} has the same value in every group, so it "
                         "cannot predict anything; fix: leave it out of PREDICTORS")  # fmt: skip
-    return (values - values.mean()) / sd
+    return (values - mean) / sd
 
 
-def _cubic(log_trials: np.ndarray, source: str) -> dict[str, np.ndarray]:
-    """Orthogonal polynomial terms of degree 1 to :data:`CUBIC` (QR of the Vandermonde)."""
-    centred = log_trials - log_trials.mean()
+def _cubic(log_trials: np.ndarray, source: str, weights=None) -> dict[str, np.ndarray]:
+    """Orthogonal polynomial terms of degree 1 to :data:`CUBIC` (QR of the Vandermonde,
+    each row weighted by the groups it stands for)."""
+    centred = log_trials - np.average(log_trials, weights=weights)
     if np.unique(centred).size <= CUBIC:
         raise DataError(f"{source}: log_trials_cubic needs more than {CUBIC} distinct numbers "
                         "of trials; fix: use PREDICTORS=log_trials")  # fmt: skip
-    q, _ = np.linalg.qr(np.vander(centred, CUBIC + 1, increasing=True))
-    return {f"log_trials^{k}": _standardised(q[:, k], "log_trials_cubic", source)
+    root = np.sqrt(np.ones_like(centred) if weights is None else np.asarray(weights, float))
+    vander = np.vander(centred, CUBIC + 1, increasing=True)
+    _, r = np.linalg.qr(vander * root[:, None])
+    # Orthogonal under the weights; signs fixed so that each term grows with log(trials)^k.
+    q = np.linalg.solve(r.T, vander.T).T * np.sign(np.diag(r))
+    return {f"log_trials^{k}": _standardised(q[:, k], "log_trials_cubic", source, weights)
             for k in range(1, CUBIC + 1)}  # fmt: skip
 
 
@@ -123,7 +129,8 @@ def design(groups: pd.DataFrame, names: list[str], path: str | Path | None = Non
     Parameters
     ----------
     groups : pandas.DataFrame
-        The validated groups frame (:func:`pooling.data.load_groups`), in file order.
+        The validated groups frame (:func:`pooling.data.load_groups`), in file order, or a
+        folded table with ``count`` (built-in predictors only, standardised over the groups).
     names : list of str
         Predictor names (:func:`parse_names`): built-in (:data:`BUILT_IN`) or CSV columns.
     path : str or pathlib.Path, optional
@@ -146,11 +153,18 @@ def design(groups: pd.DataFrame, names: list[str], path: str | Path | None = Non
     columns: dict[str, np.ndarray] = {}
     table = None
     log_trials = np.log1p(groups["trials"].to_numpy(float))
+    # A folded table's rows stand for "count" groups each: the same standardisation.
+    weights = groups["count"].to_numpy(float) if "count" in groups else None
     for name in names:
         if name == "log_trials":
-            columns[name] = _standardised(log_trials, name, source)
+            columns[name] = _standardised(log_trials, name, source, weights)
         elif name == "log_trials_cubic":
-            columns.update(_cubic(log_trials, source))
+            columns.update(_cubic(log_trials, source, weights))
+        elif weights is not None:
+            raise DataError(f"{source}: predictor {name!r}: a folded table has only the "
+                            f"built-in predictors ({', '.join(BUILT_IN)}); fix: run the "
+                            f"notebooks (make DATA=... OUT=... PREDICTORS={name}) for a "
+                            "column of the table")  # fmt: skip
         else:
             if table is None:
                 table = read_csv_text(path)

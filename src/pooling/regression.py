@@ -40,7 +40,8 @@ def fold(groups: pd.DataFrame, design: pd.DataFrame) -> tuple[pd.DataFrame, np.n
     Parameters
     ----------
     groups : pandas.DataFrame
-        Columns ``trials`` and ``successes``.
+        Columns ``trials`` and ``successes``, and for a folded table ``count``, the groups
+        each row stands for.
     design : pandas.DataFrame
         The groups' predictors (:func:`pooling.predictors.design`), in the same order.
 
@@ -53,11 +54,13 @@ def fold(groups: pd.DataFrame, design: pd.DataFrame) -> tuple[pd.DataFrame, np.n
     """
     values = np.c_[design.to_numpy(float), groups["trials"].to_numpy(float),
                    groups["successes"].to_numpy(float)]  # fmt: skip
-    distinct, inverse, count = np.unique(values, axis=0, return_inverse=True, return_counts=True)
+    distinct, inverse = np.unique(values, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    weights = groups["count"].to_numpy(float) if "count" in groups else None
     rows = pd.DataFrame(distinct, columns=[*design.columns, "trials", "successes"])
     rows[["trials", "successes"]] = rows[["trials", "successes"]].astype(np.int64)
-    rows["count"] = count
-    return rows, inverse.ravel()
+    rows["count"] = np.bincount(inverse, weights, len(distinct)).round().astype(np.int64)
+    return rows, inverse
 
 
 def model(rows: pd.DataFrame, predictors: list[str], priors: dict | None = None):

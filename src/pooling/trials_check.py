@@ -22,6 +22,7 @@ import pandas as pd
 from pooling.scale import replicated_statistics, statistics_of_replicates
 
 __all__ = ["FALSE_ALARM", "GROUPS_PER_BIN", "MATTERS", "MOST_BINS", "bins", "check", "check_draws",
+           "check_pairs",
            "verdict"]
 
 #: Most bins: fifths of log(trials).
@@ -36,19 +37,24 @@ FALSE_ALARM = 0.05
 #: ``sqrt(r (1 - r) / N)`` at the bin's pooled rate ``r`` and median trials ``N``.
 MATTERS = 0.2
 
+#: Most (draws x pairs) values that :func:`check_pairs` holds at once.
+PAIR_DRAWS = 4_000_000
+
 #: Columns of :func:`check`'s table.
 COLUMNS = ["bin", "trials_from", "trials_to", "groups", "observed", "replicated",
            "replicated_q03", "replicated_q97", "misfit", "z", "p_value", "own_error", "fails",
            "matters"]  # fmt: skip
 
 
-def bins(trials) -> np.ndarray:
+def bins(trials, counts=None) -> np.ndarray:
     """The bin of each group: fifths of ``log(trials)``, or fewer for few groups.
 
     Parameters
     ----------
     trials : array_like
         Trials of each group; groups without trials get no bin.
+    counts : array_like, optional
+        For a folded table, the groups each row stands for: the bins are those of the groups.
 
     Returns
     -------
@@ -57,10 +63,11 @@ def bins(trials) -> np.ndarray:
         straddle two bins, so tables with many equal counts may have fewer bins.
     """
     trials = np.asarray(trials)
+    counts = np.ones(trials.shape, np.int64) if counts is None else np.asarray(counts, np.int64)
     rated = trials > 0
-    n_bins = int(np.clip(rated.sum() // GROUPS_PER_BIN, 1, MOST_BINS))
+    n_bins = int(np.clip(counts[rated].sum() // GROUPS_PER_BIN, 1, MOST_BINS))
     log_trials = np.log(trials[rated])
-    inner = np.quantile(log_trials, np.arange(1, n_bins) / n_bins)
+    inner = np.quantile(np.repeat(log_trials, counts[rated]), np.arange(1, n_bins) / n_bins)
     out = np.full(trials.shape, -1)
     # Upper edges inclusive, then renumbered so that empty bins (from ties) leave no gaps.
     found = np.searchsorted(inner, log_trials, side="left")
@@ -129,21 +136,73 @@ def _bin_statistics(groups: pd.DataFrame) -> tuple[np.ndarray, dict]:
     return where, statistics
 
 
-def _table(groups: pd.DataFrame, where: np.ndarray, replicated: dict) -> pd.DataFrame:
+def check_pairs(pairs: pd.DataFrame, rng: np.random.Generator, *, a=None, b=None,
+                rate=None) -> pd.DataFrame:  # fmt: skip
+    """:func:`check` on a folded table, from the population's draws alone.
+
+    Given a draw, each group's rate has a posterior of its own (``Beta(a, b)``, or one common
+    ``rate``), and its replicated count ``y_rep ~ Binomial(N, rate)`` a mean and variance in
+    closed form; a bin's replicated successes, summed over thousands of independent groups,
+    are then normal with the summed mean and variance, computed once per distinct pair. So
+    the check costs per pair and draw, whatever the number of groups.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        Columns ``trials``, ``successes`` and ``count`` (:func:`pooling.estimates.fold`).
+    rng : numpy.random.Generator
+    a, b : numpy.ndarray, optional
+        Each pair's posterior Beta at each draw, shape ``(draws, pairs)`` or ``(draws, 1)``.
+    rate : numpy.ndarray, optional
+        Instead of ``a`` and ``b``: one rate shared by every group at each draw (full pooling).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`check`'s.
+    """
+    trials = pairs["trials"].to_numpy(float)
+    counts = pairs["count"].to_numpy(float)
+    where = bins(trials, counts)
+    n_bins = int(where.max()) + 1
+    in_bin = np.stack([(where == k) * counts for k in range(n_bins)], axis=1)  # (pairs, bins)
+    draws = len(rate if rate is not None else a)
+    step = max(PAIR_DRAWS // len(trials), 1)
+    sums, spreads = np.empty((draws, n_bins)), np.empty((draws, n_bins))
+    for start in range(0, draws, step):
+        part = slice(start, start + step)
+        if rate is not None:
+            r = np.asarray(rate, float)[part, None]
+            mean, variance = r * trials, r * (1 - r) * trials
+        else:
+            aa, bb = a[part], b[part]
+            total = aa + bb  # the variance of a beta-binomial count
+            mean = trials * aa / total
+            variance = trials * aa * bb * (total + trials) / (total**2 * (total + 1))
+        sums[part], spreads[part] = mean @ in_bin, np.sqrt(variance @ in_bin)
+    replicated = (sums + spreads * rng.standard_normal(sums.shape)) / (trials @ in_bin)
+    return _table(pairs, where, dict(enumerate(replicated.T)), counts)
+
+
+def _table(groups: pd.DataFrame, where: np.ndarray, replicated: dict,
+           counts: np.ndarray | None = None) -> pd.DataFrame:  # fmt: skip
     trials = groups["trials"].to_numpy()
     successes = groups["successes"].to_numpy()
+    counts = np.ones(len(trials), np.int64) if counts is None else counts.astype(np.int64)
     n_bins = len(replicated)
     rows = []
     for k in range(n_bins):
         inside = where == k
-        observed = successes[inside].sum() / trials[inside].sum()
+        weight = counts[inside]
+        observed = (successes[inside] @ weight) / (trials[inside] @ weight)
         t_rep = replicated[k]
         upper, lower = np.mean(t_rep >= observed), np.mean(t_rep <= observed)
         p_value = min(1.0, 2 * min(upper, lower))
         misfit = t_rep.mean() - observed
         sd = t_rep.std()
-        own_error = np.sqrt(observed * (1 - observed) / np.median(trials[inside]))
-        rows.append([k, trials[inside].min(), trials[inside].max(), int(inside.sum()),
+        median = np.median(np.repeat(trials[inside], weight))
+        own_error = np.sqrt(observed * (1 - observed) / median)
+        rows.append([k, trials[inside].min(), trials[inside].max(), int(weight.sum()),
                      observed, t_rep.mean(), *np.quantile(t_rep, [0.03, 0.97]), misfit,
                      misfit / sd if sd > 0 else np.nan,
                      p_value, own_error, p_value < FALSE_ALARM / n_bins,

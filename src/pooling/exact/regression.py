@@ -296,15 +296,21 @@ class RegressionPosterior:
             "quantity"
         )
 
-    def means(self) -> np.ndarray:
-        """Every group's exact posterior mean rate, in data order (once per distinct row)."""
+    def means(self, rows: pd.DataFrame) -> np.ndarray:
+        """The exact posterior mean rate of each folded row.
+
+        Parameters
+        ----------
+        rows : pandas.DataFrame
+            :func:`pooling.regression.fold`'s rows (the predictor, ``trials``, ``successes``).
+        """
         a, b, kappa, w = self._points()
-        keys = np.c_[self.x, self.trials, self.successes]
-        distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
-        out = np.empty(len(distinct))
+        x = rows[self.predictor].to_numpy(float)
+        n, y = rows["trials"].to_numpy(float), rows["successes"].to_numpy(float)
+        out = np.empty(len(rows))
         step = max(2_000_000 // a.size, 1)
-        for start in range(0, len(distinct), step):
-            x, n, y = distinct[start : start + step].T
-            mu = special.expit(a[:, None] + b[:, None] * x)
-            out[start : start + step] = w @ ((mu * kappa[:, None] + y) / (kappa[:, None] + n))
-        return out[inverse.ravel()]
+        for start in range(0, len(rows), step):
+            part = slice(start, start + step)
+            mu = special.expit(a[:, None] + b[:, None] * x[part])
+            out[part] = w @ ((mu * kappa[:, None] + y[part]) / (kappa[:, None] + n[part]))
+        return out
