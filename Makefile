@@ -27,6 +27,10 @@ TRIALS ?= launches
 SUCCESSES ?= successes
 # Further options for `python -m pooling run`, e.g. RUN_ARGS="-p MARGINAL_TARGET_ACCEPT 0.95"
 RUN_ARGS ?=
+# The population's predictors (notebook 06, and a fourth model in `make estimates`), e.g.
+# PREDICTORS=log_trials; built in: log_trials, log_trials_cubic; or columns of the CSV.
+PREDICTORS ?=
+PREDICTORS_PARAMETER := $(if $(PREDICTORS),-p PREDICTORS "$(PREDICTORS)")
 # An existing Dask cluster for `make estimates` and `make calibration`: SCHEDULER=tcp://host:port
 SCHEDULER ?=
 SCHEDULER_PARAMETER := $(if $(SCHEDULER),-p SCHEDULER "$(SCHEDULER)")
@@ -77,13 +81,14 @@ $(INSTALLED): requirements.lock pyproject.toml tools/python.sh src/pooling/porta
 own-data: $(INSTALLED) | dot ## With DATA=... OUT=...: run every notebook on your CSV into OUT
 	@test -n "$(OUT)" || { echo "make: own-data needs OUT=<directory>"; exit 2; }
 	$(PY) -m pooling run --data "$(or $(DATA),data/spacex_launches.csv)" --group "$(GROUP)" \
-		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)" --jobs $(JOBS) $(RUN_ARGS)
+		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)" --jobs $(JOBS) \
+		$(PREDICTORS_PARAMETER) $(RUN_ARGS)
 
 estimates: $(INSTALLED) ## With DATA=... OUT=... [SCHEDULER=...]: only the table of estimates, any size
 	@test -n "$(OUT)" || { echo "make: estimates needs OUT=<directory>"; exit 2; }
 	$(PY) -m pooling estimates --data "$(or $(DATA),data/spacex_launches.csv)" --group "$(GROUP)" \
 		--trials "$(TRIALS)" --successes "$(SUCCESSES)" --out "$(OUT)" \
-		$(if $(SCHEDULER),--scheduler "$(SCHEDULER)") $(RUN_ARGS)
+		$(if $(SCHEDULER),--scheduler "$(SCHEDULER)") $(PREDICTORS_PARAMETER) $(RUN_ARGS)
 
 venv: $(INSTALLED) ## Create .venv from requirements.lock (when missing or stale)
 

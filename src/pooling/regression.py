@@ -79,21 +79,36 @@ def model(rows: pd.DataFrame, predictors: list[str], priors: dict | None = None)
     -------
     pymc.Model
         Free ``a``, ``b`` (dim ``predictor``) and ``kappa``; the likelihood is the potential
-        ``y``, each row's beta-binomial log probability times its ``count``.
+        ``y``: each row's beta-binomial log probability times its ``count``, up to a
+        constant, as sums of log Gammas (notebook 6 writes the same with
+        ``pm.BetaBinomial``).
     """
     import pymc as pm
+    import pytensor.tensor as pt
 
     p = {**PRIORS, **(priors or {})}
-    x = rows[predictors].to_numpy(float)
+    rows = rows[rows["trials"] > 0]  # groups without trials add nothing
+    count = rows["count"].to_numpy(float)
+    y = rows["successes"].to_numpy(float)
+    f = rows["trials"].to_numpy(float) - y
+    # Terms in alpha and beta once per distinct predictor row, in kappa once per distinct
+    # number of trials: half the log Gammas of the beta-binomial written per row.
+    xs, x_of = np.unique(rows[predictors].to_numpy(float), axis=0, return_inverse=True)
+    x_of = x_of.ravel()
+    ns, n_of = np.unique(rows["trials"].to_numpy(float), return_inverse=True)
+    x_count, n_count = np.bincount(x_of, count, len(xs)), np.bincount(n_of.ravel(), count, len(ns))
     with pm.Model(coords={"predictor": predictors}) as regression_model:
         a = pm.Normal("a", 0.0, p["a_sd"])
         b = pm.Normal("b", 0.0, p["b_sd"], dims="predictor")
         kappa = pm.LogNormal("kappa", p["log_kappa_mean"], p["log_kappa_sd"])
-        mu = pm.math.invlogit(a + pm.math.dot(x, b))
-        counts = pm.BetaBinomial.dist(n=rows["trials"].to_numpy(), alpha=mu * kappa,
-                                      beta=(1 - mu) * kappa)  # fmt: skip
-        log_p = pm.logp(counts, rows["successes"].to_numpy())
-        pm.Potential("y", (rows["count"].to_numpy() * log_p).sum())
+        mu = pm.math.invlogit(a + pm.math.dot(xs, b))
+        alpha, beta = mu * kappa, (1 - mu) * kappa
+        by_row = pt.gammaln(alpha[x_of] + y) + pt.gammaln(beta[x_of] + f)
+        by_x = pt.gammaln(alpha) + pt.gammaln(beta)
+        log_likelihood = ((count * by_row).sum() - (x_count * by_x).sum()
+                          - (n_count * pt.gammaln(kappa + ns)).sum()
+                          + count.sum() * pt.gammaln(kappa))  # fmt: skip
+        pm.Potential("y", log_likelihood)
     return regression_model
 
 

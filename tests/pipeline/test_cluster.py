@@ -18,7 +18,7 @@ from pooling.pipeline import cluster
 from pooling.runner.cli import main
 
 LABELS = {"group": "ad", "trials": "impressions", "successes": "clicks"}
-QUICK = {"DRAWS": 1000, "TUNE": 1000, "THRESHOLD": 0.3}
+QUICK = {"DRAWS": 1000, "TUNE": 1000, "THRESHOLD": 0.3, "PREDICTORS": "log_trials"}
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,8 @@ def test_a_partitioned_table_gives_the_same_bytes_on_the_cluster(local, data, he
     status, stderr = _finished(_estimates(data, tmp_path / "out", local[0]))
     assert status == 0, stderr
     assert "warning" not in stderr  # the workers have the portable settings
-    assert len(list((tmp_path / "out" / "estimates.parquet").iterdir())) == 18  # 3 models x 6
+    # 4 models (with the predictors' population) x 6 parts
+    assert len(list((tmp_path / "out" / "estimates.parquet").iterdir())) == 24
     assert _files(tmp_path / "out") == _files(here)
 
 

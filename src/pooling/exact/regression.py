@@ -31,6 +31,12 @@ PEAK_DROP = 30.0
 PRIOR_SDS = 10.0
 #: Grid points evaluated at once (each costs one term per folded row).
 CHUNK_POINTS = 512
+#: Terms (grid points times folded rows) that a final grid may cost: small tables get more
+#: points per axis than :attr:`RegressionPosterior.n_grid`, up to :data:`MOST_POINTS`.
+GRID_TERMS = 300_000_000
+MOST_POINTS = 61
+#: Mass left out of the mixtures of the rates (the grid's smallest weights).
+NEGLIGIBLE = 1e-12
 #: Fewest effective grid points (1 / sum of squared weights): in three dimensions, about half
 #: a standard deviation between points (0.7 or less).
 NEFF_MIN = 100
@@ -53,7 +59,8 @@ class RegressionPosterior:
     priors : dict, optional
         :data:`pooling.regression.PRIORS`, or some of its entries replaced.
     n_grid : int, optional
-        Grid points per axis of the final grid.
+        Fewest grid points per axis of the final grid (more for small tables:
+        :data:`GRID_TERMS`).
 
     Raises
     ------
@@ -200,7 +207,8 @@ class RegressionPosterior:
             if settled:
                 break
         spans = _clipped(spans, limits)
-        n = self.n_grid
+        affordable = int((GRID_TERMS / max(len(self._row_y), 1)) ** (1 / 3))
+        n = max(self.n_grid, min(MOST_POINTS, affordable))
         while True:
             result = self._evaluate([np.linspace(lo, hi, n) for lo, hi in spans])
             if 1 / np.sum(result[1] ** 2) >= NEFF_MIN or n >= 161:
@@ -215,13 +223,19 @@ class RegressionPosterior:
         return float(1 - inner)
 
     # -- summaries ------------------------------------------------------------------------
-    def _points(self, floor: float = 1e-14):
-        """The grid points that carry mass (weights above ``floor`` times the largest)."""
+    @cached_property
+    def _point_set(self):
+        """The grid points that carry all but :data:`NEGLIGIBLE` of the mass, with weights."""
         (a, b, lk), w, _ = self.grid
-        keep = w > floor * w.max()
-        aa, bb, kk = np.meshgrid(a, b, lk, indexing="ij")
-        weights = w[keep] / w[keep].sum()
-        return aa[keep], bb[keep], np.exp(kk[keep]), weights
+        order = np.argsort(w, axis=None)[::-1]
+        kept = order[: int(np.searchsorted(np.cumsum(w.ravel()[order]), 1 - NEGLIGIBLE)) + 1]
+        i, j, k = np.unravel_index(kept, w.shape)
+        weights = w.ravel()[kept]
+        return a[i], b[j], np.exp(lk[k]), weights / weights.sum()
+
+    def _points(self):
+        """``(a, b, kappa, weights)`` of the points of :attr:`_point_set`."""
+        return self._point_set
 
     def _hyper_rows(self) -> dict[str, list[float]]:
         axes, w, _ = self.grid

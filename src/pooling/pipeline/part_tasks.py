@@ -20,8 +20,8 @@ from pooling.pipeline.parts import row_keys
 __all__ = ["MODELS", "located", "name_hashes", "pair_table", "part_file", "problem", "repeated",
            "rows_at", "with_q_values", "write_part"]  # fmt: skip
 
-#: The models of the table, in the order of its rows.
-MODELS = ("no_pooling", "full_pooling", "hierarchical")
+#: The models of the table, in the order of its rows (the last with ``PREDICTORS`` only).
+MODELS = ("no_pooling", "full_pooling", "hierarchical", "hierarchical_regression")
 _RANKS = ("rank_median", "rank_q05", "rank_q95")
 
 
@@ -174,6 +174,8 @@ def write_part(
                 out[name] = frame[name].to_numpy(np.int64)
             elif name in _RANKS:  # whole numbers, empty for the models without ranks
                 values = ranks[name].to_numpy() if model == "hierarchical" else None
+                if name in table:  # ranks of its own, per pair
+                    values = table[name].to_numpy()[rows]
                 out[name] = pd.array(values if values is not None else [pd.NA] * len(frame),
                                      dtype="Int64")  # fmt: skip
             else:

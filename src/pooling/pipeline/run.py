@@ -46,14 +46,25 @@ SETTINGS = {
     "MARGINAL_TARGET_ACCEPT": "03_hierarchical",
     "PRIOR_SCALE": "03_hierarchical",
     "THRESHOLD": "04_model_comparison",
+    "PREDICTORS": None,
+    "REGRESSION_DRAWS": ("06_group_predictors", "DRAWS"),
+    "REGRESSION_TUNE": ("06_group_predictors", "TUNE"),
 }
+#: Settings that no notebook's parameters give (notebook 6 always has predictors).
+OWN_DEFAULTS = {"PREDICTORS": ""}
+#: Replicated data sets behind the check of rates against trials.
+CHECK_DRAWS = 1000
 
 
 def defaults() -> dict:
     """The default of every setting in :data:`SETTINGS`, read from the notebooks' sources."""
+    # Each setting's notebook, and its name there when it differs.
+    where = {name: (source, name) if isinstance(source, str) else source
+             for name, source in SETTINGS.items() if source}  # fmt: skip
     declared = {stem: parameter_defaults(NOTEBOOKS_DIR / f"{stem}.py")
-                for stem in set(SETTINGS.values())}  # fmt: skip
-    return {name: declared[stem][name] for name, stem in SETTINGS.items()}
+                for stem, _ in where.values()}  # fmt: skip
+    return {name: declared[where[name][0]][where[name][1]] if name in where
+            else OWN_DEFAULTS[name] for name in SETTINGS}  # fmt: skip
 
 
 def _say(start: float, text: str) -> None:
@@ -128,6 +139,9 @@ def run_estimates(
                     "(trials, successes)")  # fmt: skip
         fit = _Fit(pairs, n_groups, settings)
         _say(start, "population fitted and checked against the exact posterior")
+        if fit.regression is not None:
+            _say(start, f"population on {', '.join(fit.regression.design.columns)} fitted and "
+                        f"checked{fit.regression.checked}")  # fmt: skip
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
         try:
@@ -245,11 +259,14 @@ class _Fit:
     """
 
     def __init__(self, pairs, n_groups: int, settings: dict):
-        from pooling import checks, exact, folded, scale, selection
+        import pandas as pd
+
+        from pooling import checks, exact, folded, predictors, scale, selection
 
         labels = pairs["trials"].astype(str) + "/" + pairs["successes"].astype(str)
         self.pairs = pairs.set_index(labels.rename("pair"))
         self.n_groups = n_groups
+        self.seed = settings["SEED"]
         self.idata = folded.fit_prior(
             self.pairs, sigma=settings["PRIOR_SCALE"], seed=settings["SEED"],
             draws=settings["DRAWS"], tune=settings["TUNE"], chains=settings["CHAINS"],
@@ -269,6 +286,10 @@ class _Fit:
         self.hyper["divergences"] = divergent
         self.alpha = self.idata.posterior["alpha"].to_numpy().ravel()
         self.beta = self.idata.posterior["beta"].to_numpy().ravel()
+        names = predictors.parse_names(settings["PREDICTORS"])
+        self.regression = _RegressionFit(self.pairs, names, settings) if names else None
+        if self.regression is not None:
+            self.hyper = pd.concat([self.hyper, self.regression.hyper])
 
     def check(self, listed_rows) -> None:
         """The listed pairs' hierarchical estimates against the grid (raises CheckFailed)."""
@@ -276,6 +297,131 @@ class _Fit:
 
         rows = listed_rows.set_index(self.pairs.index[self.listed])
         checks.assert_estimates_match_exact(rows, self.idata, self.exact_summary, self.pairs)
+
+
+class _RegressionFit:
+    """The regression model's fit on the folded counts (built-in predictors), checked.
+
+    Attributes
+    ----------
+    design : pandas.DataFrame
+        The pairs' predictors, standardised over the groups.
+    a, b, kappa : numpy.ndarray
+        The flattened draws (``b``: ``(draws, predictors)``).
+    hyper : pandas.DataFrame
+        Diagnostics and, with one predictor, the exact values of ``a``, ``b`` and ``kappa``.
+    checked : str
+        What the exact checks covered, for the progress line.
+    """
+
+    def __init__(self, pairs, names: list[str], settings: dict):
+        from pooling import checks, predictors, regression, selection
+        from pooling.exact.regression import RegressionPosterior
+        from pooling.fits import CompiledSampler, model_variables
+
+        self.pairs = pairs
+        self.design = predictors.design(pairs, names, "PREDICTORS")
+        rows, self.row_of = regression.fold(pairs, self.design)
+        self.rows = rows
+        model = regression.model(rows, list(self.design.columns))
+        # Notebook 6's settings: a low-rank mass matrix follows the correlation of a and b.
+        sampler = CompiledSampler(model, "nutpie", "low rank")
+        self.idata = model_variables(sampler.sample(
+            draws=settings["REGRESSION_DRAWS"], tune=settings["REGRESSION_TUNE"],
+            chains=settings["CHAINS"], target_accept=settings["MARGINAL_TARGET_ACCEPT"],
+            seed=settings["SEED"],
+        ), model)  # fmt: skip
+        names_b = ["a", "b", "kappa"]
+        convergence = checks.assert_converged(self.idata, names_b)
+        divergent = checks.assert_no_divergences(self.idata)
+        post = self.idata.posterior
+        self.a = post["a"].to_numpy().ravel()
+        self.b = post["b"].transpose("chain", "draw", ...).to_numpy().reshape(self.a.size, -1)
+        self.kappa = post["kappa"].to_numpy().ravel()
+        self.hyper = convergence.drop(columns="ok")
+        self.hyper["divergences"] = divergent
+        self.grid = None
+        self.checked = " (more than one predictor: no exact grid; SBC is the check)"
+        if self.design.shape[1] == 1:
+            self.grid = RegressionPosterior(pairs, self.design)
+            self.listed = selection.select_groups(pairs)
+            self.exact_summary = self.grid.summary(pairs.index[self.listed])
+            agreement = checks.assert_matches_exact(self.idata, self.exact_summary.iloc[:3])
+            self.hyper = self.hyper.join(agreement[["mean", "exact_mean", "mcse", "q03",
+                                                    "exact_q03", "q97", "exact_q97"]])  # fmt: skip
+            self.checked = " against the exact posterior"
+        self.hyper.index = [f"{name} (hierarchical_regression)" for name in self.hyper.index]
+        mu = regression.means(rows[self.design.columns].to_numpy(float), self.a, self.b)
+        self._alpha, self._beta = mu * self.kappa[:, None], (1 - mu) * self.kappa[:, None]
+        self.ranks = None
+
+    def table(self, threshold, rng):
+        """Every pair's estimates (the ranks from :class:`pooling.estimates.RankFunction`),
+        and with one predictor, the listed pairs' and every pair's mean checked."""
+        from pooling import checks, estimates
+        from pooling.pipeline.part_tasks import with_q_values
+
+        self.ranks = estimates.rank_function(self.rows, self._alpha, self._beta, rng)
+        table = estimates.regression(self.pairs, self.design, self.a, self.b, self.kappa,
+                                     theta=self.ranks, threshold=threshold)  # fmt: skip
+        if self.grid is not None:
+            checks.assert_estimates_match_exact(table.iloc[self.listed], self.idata,
+                                                self.exact_summary, self.pairs, self.design)
+            y, n = self.rows["successes"].to_numpy(), self.rows["trials"].to_numpy()
+            conditional = (self._alpha + y) / (self._alpha + self._beta + n)
+            estimated = table["mean"].groupby(self.row_of).first().to_numpy()
+            checks.assert_means_match_exact(estimated, self.grid.means(self.rows), conditional,
+                                            self.idata.posterior.sizes["chain"])  # fmt: skip
+        return with_q_values(self.pairs["count"].to_numpy(), table.reset_index(drop=True))
+
+    def replicate(self):
+        """Each pair's posterior Beta at each draw, for the check against trials."""
+        y = self.pairs["successes"].to_numpy(float)
+        f = self.pairs["trials"].to_numpy(float) - y
+        kept = _thinned(len(self.a))
+        alpha, beta = self._alpha[kept][:, self.row_of], self._beta[kept][:, self.row_of]
+        return alpha + y, beta + f
+
+
+def _thinned(n_draws: int):
+    import numpy as np
+
+    return np.linspace(0, n_draws - 1, min(CHECK_DRAWS, n_draws)).round().astype(int)
+
+
+def _model_checks(fit: _Fit, settings: dict):
+    """The check of rates against trials for every model with a population, and a line for
+    each that fails."""
+    import numpy as np
+    import pandas as pd
+
+    from pooling import trials_check
+    from pooling.exact import JEFFREYS
+
+    rng = np.random.default_rng([settings["SEED"], 6])
+    pairs = fit.pairs.reset_index(drop=True)
+    y = pairs["successes"].to_numpy(float)
+    f = pairs["trials"].to_numpy(float) - y
+    counts = pairs["count"].to_numpy(float)
+    rate = rng.beta(JEFFREYS[0] + y @ counts, JEFFREYS[1] + f @ counts, CHECK_DRAWS)
+    kept = _thinned(fit.alpha.size)
+    tables = {
+        "full_pooling": trials_check.check_pairs(pairs, rng, rate=rate),
+        "hierarchical": trials_check.check_pairs(pairs, rng, a=fit.alpha[kept, None] + y,
+                                                 b=fit.beta[kept, None] + f),
+    }  # fmt: skip
+    if fit.regression is not None:
+        a, b = fit.regression.replicate()
+        tables["hierarchical_regression"] = trials_check.check_pairs(pairs, rng, a=a, b=b)
+    advice = ("try PREDICTORS=log_trials_cubic" if fit.regression is not None else
+              "try PREDICTORS=log_trials")  # fmt: skip
+    for model, table in tables.items():
+        if table["fails"].any():
+            what = advice if model != "full_pooling" else "the hierarchical models pool less"
+            print(f"estimates: {model} fails the check of rates against trials: it "
+                  f"{trials_check.verdict(table)}; {what}", flush=True)
+    combined = pd.concat(tables, names=["model"]).reset_index()
+    return combined.assign(verdict=[trials_check.verdict(tables[m]) for m in combined["model"]])
 
 
 def _pair_tables(fit: _Fit, threshold):
@@ -313,6 +459,9 @@ def _pair_tables(fit: _Fit, threshold):
         for model, calls in pieces.items()
     }
     (tables,) = dask.persist(tables)
+    if fit.regression is not None:  # computed here; sent to the workers once
+        rng = np.random.default_rng([fit.seed, 5])
+        tables["hierarchical_regression"] = cluster.shared(fit.regression.table(threshold, rng))
     return tables
 
 
@@ -350,3 +499,4 @@ def _write(frames, fit: _Fit, settings: dict, labels, staging: Path) -> None:
     for stray in directory.glob(".*"):  # the temporary file of a task whose worker was lost
         stray.unlink()
     save_csv(fit.hyper.rename_axis("quantity").reset_index(), "hyperparameters", staging)
+    save_csv(_model_checks(fit, settings), "model_checks", staging)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from pooling.runner.schedule import run_all, warm_kernels
-from pooling.runner.staleness import declared_parameters, sources
+from pooling.runner.staleness import OPTIONAL, declared_parameters, sources
 
 __all__ = ["OutBusy", "ParameterError", "claimed", "parse_value", "publish",
            "run_collection", "sigterm_as_interrupt"]  # fmt: skip
@@ -119,7 +119,8 @@ def run_collection(
     labels : dict
         Column names: keys ``group``, ``trials``, ``successes``.
     parameters : dict, optional
-        Further notebook parameters (``DRAWS``, ``SEED``, ...).
+        Further notebook parameters (``DRAWS``, ``SEED``, ...). With ``PREDICTORS``, notebook
+        6 runs too (:data:`pooling.runner.staleness.OPTIONAL`).
     jobs : int, optional
         Notebooks executed at the same time.
 
@@ -138,16 +139,20 @@ def run_collection(
         A notebook's failure; ``out`` is untouched, and the failed notebook as far as it ran
         is kept beside it as ``<out>.<stem>.partial.ipynb`` (``err.partial``).
     """
+    from pooling import predictors
     from pooling.data import load_groups
 
     data, out = Path(data).resolve(), Path(out).resolve()
+    chosen = _chosen(parameters)
     staging = None
     try:
         # The warm kernels' helper imports while the CSV and the parameters are checked (a bad
         # input stops it before any of the user's models is compiled). run_all stops every
         # kernel before it raises, so nothing writes into staging when it is removed below.
         with claimed(out), sigterm_as_interrupt(), warm_kernels() as server:
-            load_groups(data, **labels)  # bad input fails before any model compiles
+            groups = load_groups(data, **labels)  # bad input fails before any model compiles
+            names = predictors.parse_names((parameters or {}).get("PREDICTORS"))
+            predictors.design(groups, names, data)
             known = set().union(*(declared_parameters(source) for source in sources()))
             unknown = sorted(set(parameters or {}) - known)
             if unknown:
@@ -165,7 +170,7 @@ def run_collection(
             out.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
             run_all(
-                sources(),
+                chosen,
                 lambda source: {
                     "output": staging / f"{source.stem}.ipynb",
                     "figures": staging / "figures",
@@ -187,7 +192,14 @@ def run_collection(
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-    return [out / f"{source.stem}.ipynb" for source in sources()]
+    return [out / f"{source.stem}.ipynb" for source in chosen]
+
+
+def _chosen(parameters: dict | None) -> list[Path]:
+    """The notebooks of an own-data run: those of :data:`OPTIONAL` only with their parameter."""
+    given = set(parameters or {})
+    return [source for source in sources()
+            if source.stem not in OPTIONAL or OPTIONAL[source.stem] in given]  # fmt: skip
 
 
 def parse_value(text: str):

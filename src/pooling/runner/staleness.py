@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pooling.paths import DEFAULT_DATA, NOTEBOOKS_DIR, PACKAGE_DIR, ROOT, results_dir
 
-__all__ = ["KEPT", "NEEDS", "ON_DEMAND", "PARAMETERS_MARKER", "changed", "code_files",
+__all__ = ["KEPT", "NEEDS", "ON_DEMAND", "OPTIONAL", "PARAMETERS_MARKER", "changed", "code_files",
            "declared_parameters", "input_digest", "parameter_defaults", "recorded_digest",
            "recorded_results", "results_record", "sources"]  # fmt: skip
 
@@ -34,6 +34,8 @@ def code_files() -> list[Path]:
 
 #: Notebooks run only on demand (``make calibration``), never by ``make`` or an own-data run.
 ON_DEMAND = ("05_calibration",)
+#: Notebooks that an own-data run executes only when it is given their parameter.
+OPTIONAL = {"06_group_predictors": "PREDICTORS"}
 
 
 def sources() -> list[Path]:
@@ -94,7 +96,7 @@ KEPT = {"04_model_comparison": ("estimates.csv",)}
 
 
 def input_digest(source: Path, parameters: dict | None = None) -> str:
-    """SHA-256 of what an executed notebook depends on: its source, the shipped data, the
+    """SHA-256 of what an executed notebook depends on: its source, the shipped tables, the
     :func:`code_files`, the locked environment, and any overridden parameters.
 
     Recorded in the executed notebook's metadata and beside its results, it tells whether
@@ -104,7 +106,8 @@ def input_digest(source: Path, parameters: dict | None = None) -> str:
 
     digest = hashlib.sha256()
     lock = ROOT / "requirements.lock"
-    for path in [source, DEFAULT_DATA, lock, *code_files()]:
+    # Every shipped table: notebook 6 reads career batting, the others SpaceX.
+    for path in [source, *sorted(DEFAULT_DATA.parent.glob("*.csv")), lock, *code_files()]:
         if path.exists():
             name = path.relative_to(PACKAGE_DIR) if PACKAGE_DIR in path.parents else path.name
             digest.update(str(name).encode() + b"\0" + path.read_bytes())
