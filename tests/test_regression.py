@@ -37,18 +37,6 @@ def test_the_fit_agrees_with_the_exact_grid(rats, fit):
     assert list(table.index) == ["a", "b[log_trials]", "kappa"]
 
 
-def test_the_grid_holds_the_mass_and_does_not_depend_on_its_points(rats, monkeypatch):
-    from pooling.exact import regression as exact_regression
-
-    groups, design, grid = rats
-    assert grid.edge_mass < 1e-9 and [len(axis) for axis in grid.grid[0]] == [61, 61, 61]
-    monkeypatch.setattr(exact_regression, "GRID_TERMS", 4 * 10**6)  # 46 points per axis
-    coarser = RegressionPosterior(groups, design)
-    assert [len(axis) for axis in coarser.grid[0]] == [46, 46, 46]
-    np.testing.assert_allclose(grid.summary(groups.index[:3]), coarser.summary(groups.index[:3]),
-                               rtol=2e-3)  # fmt: skip
-
-
 def test_the_library_model_is_the_notebooks_beta_binomial(rats):
     """The log Gamma form equals pm.BetaBinomial's log probability, up to a constant."""
     import pymc as pm

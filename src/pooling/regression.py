@@ -198,13 +198,12 @@ def loo(log_p: np.ndarray, counts: np.ndarray, chains: int) -> pd.Series:
     Returns
     -------
     pandas.Series
-        ``elpd`` (summed over groups), ``se``, ``p_loo``, ``max_k`` and ``k_above_0.7``
-        (groups with an unreliable Pareto k); ``attrs["elpd_i"]``: each row's value.
+        ``elpd`` (summed over groups), ``se``, ``p_loo``, ``max_k`` and ``k_unreliable``
+        (groups whose Pareto k is above ArviZ's limit, 0.7 with this many draws);
+        ``attrs["elpd_i"]``: each row's value.
     """
     import arviz as az
     import xarray as xr
-
-    from pooling.checks import PARETO_K_MAX
 
     values = np.asarray(log_p).reshape(chains, -1, log_p.shape[-1])
     tree = xr.DataTree.from_dict({
@@ -212,6 +211,7 @@ def loo(log_p: np.ndarray, counts: np.ndarray, chains: int) -> pd.Series:
         "log_likelihood": xr.Dataset({"y": (("chain", "draw", "row"), values)}),
     })  # fmt: skip
     result = az.loo(tree, pointwise=True)
+    reliable = result.good_k  # 0.7 with this many draws
     elpd_i, k = result.elpd_i.to_numpy(), result.pareto_k.to_numpy()
     counts = np.asarray(counts, float)
     n = counts.sum()
@@ -221,6 +221,6 @@ def loo(log_p: np.ndarray, counts: np.ndarray, chains: int) -> pd.Series:
     out = pd.Series({"elpd": counts @ elpd_i,
                      "se": float(np.sqrt(n * (counts @ (elpd_i - mean) ** 2) / n)),
                      "p_loo": counts @ (lppd_i - elpd_i), "max_k": float(np.max(k)),
-                     f"k_above_{PARETO_K_MAX}": int(counts[k > PARETO_K_MAX].sum())})  # fmt: skip
+                     "k_unreliable": int(counts[k > reliable].sum())})  # fmt: skip
     out.attrs["elpd_i"] = elpd_i
     return out

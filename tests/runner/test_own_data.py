@@ -54,6 +54,25 @@ def test_bad_input_exits_with_one_line_and_writes_nothing(tmp_path, text, proble
     assert time.perf_counter() - start < 60  # stopped before any kernel or compilation
 
 
+@pytest.mark.parametrize(("predictors", "problem"), [
+    ("skill", "predictor 'skill'"),
+    ("log_trials,log_trials", "'log_trials' is named twice"),
+])  # fmt: skip
+def test_bad_predictors_exit_with_one_line_and_write_nothing(tmp_path, predictors, problem):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "kept.txt").write_text("an earlier run")
+    for command in ("run", "estimates"):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pooling", command, "--out", str(out), "-p", "PREDICTORS",
+             predictors], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        )  # fmt: skip
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 2, stderr
+        assert stderr.count("\n") == 1 and problem in stderr and "fix:" in stderr
+        assert [p.name for p in out.iterdir()] == ["kept.txt"]
+
+
 def test_unknown_parameter_exits_with_one_line(tmp_path):
     proc = pooling_run("--out", tmp_path / "out", "-p", "NO_SUCH_PARAMETER", "1")
     _, stderr = proc.communicate(timeout=120)

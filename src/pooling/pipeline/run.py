@@ -123,12 +123,21 @@ def run_estimates(
     pooling.pipeline.cluster.ClusterError
         When no scheduler answers at ``scheduler``.
     """
-    from pooling.data import Labels
+    from pooling import predictors
+    from pooling.data import DataError, Labels
     from pooling.pipeline import cluster
     from pooling.pipeline.parts import find_parts
 
     start = time.perf_counter()
     settings = _settings(parameters)
+    # Checked before anything is read or fitted: the folded counts carry no other columns.
+    for name in predictors.parse_names(settings["PREDICTORS"]):
+        if name not in predictors.BUILT_IN:
+            raise DataError(f"PREDICTORS: predictor {name!r} is not one of the built-in "
+                            f"predictors ({', '.join(predictors.BUILT_IN)}), which are all that "
+                            "make estimates takes; fix: use those, or run the notebooks "
+                            f"(make DATA=... OUT=... PREDICTORS={name}) for a column of the "
+                            "table")  # fmt: skip
     out = Path(out).resolve()
     labels = Labels(**{key: value.strip() for key, value in labels.items()})
     parts = find_parts(data)
