@@ -57,15 +57,13 @@ THRESHOLD = 0.3  # a rate: each group's P(rate > THRESHOLD) and its q-value
 SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS
 
 # %%
-import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pymc as pm
 from scipy import special
 
-from pooling import checks, estimates, folded, plots, predictors, regression, session
-from pooling import trials_check
+from pooling import checks, estimates, folded, plots, predictors, regression, session, trials_check
 from pooling.data import load_groups
 from pooling.exact import HierarchicalPosterior
 from pooling.exact.regression import RegressionPosterior
@@ -268,9 +266,10 @@ if design.shape[1] == 1:
     print(f"exact grid: {[len(axis) for axis in regression_exact.grid[0]]} points per axis, "
           f"{regression_exact.edge_mass:.1e} of the mass on its faces")
 else:
-    agreement = None
-    print(f"{design.shape[1]} predictor columns: no exact grid; notebook 5's SBC is the check")
-agreement
+    agreement = pd.DataFrame()
+    print(f"{design.shape[1]} predictor columns: no exact grid; simulation-based calibration "
+          "would be the check")  # fmt: skip
+agreement.round(4)
 
 # %% [markdown]
 # ## 4. The check, for both models

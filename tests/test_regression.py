@@ -25,7 +25,8 @@ def fit(rats):
     rows, _ = regression.fold(groups, design)
     model = regression.model(rows, list(design.columns))
     idata = CompiledSampler(model, "nutpie", "low rank").sample(
-        draws=1000, tune=1000, chains=4, target_accept=0.95, seed=5)
+        draws=1000, tune=1000, chains=4, target_accept=0.95, seed=5
+    )
     return model_variables(idata, model)
 
 
@@ -52,18 +53,25 @@ def test_the_library_model_is_the_notebooks_beta_binomial(rats):
                                       beta=(1 - mu) * kappa)  # fmt: skip
         pm.Potential("y", (rows["count"].to_numpy()
                            * pm.logp(counts, rows["successes"].to_numpy())).sum())  # fmt: skip
-    points = [{"a": -1.9, "b": np.array([0.3]), "kappa_log__": 3.1},
-              {"a": -1.2, "b": np.array([-0.4]), "kappa_log__": 1.0}]
+    points = [
+        {"a": -1.9, "b": np.array([0.3]), "kappa_log__": 3.1},
+        {"a": -1.2, "b": np.array([-0.4]), "kappa_log__": 1.0},
+    ]
     differences = [np.subtract(*[m.compile_logp()(p) for p in points]) for m in (fast, plain)]
     assert differences[0] == pytest.approx(differences[1], abs=1e-8)
 
 
-def test_estimates_agree_with_the_exact_grid(rats, fit):
-    groups, design, grid = rats
+@pytest.fixture(scope="module")
+def draws(fit):
+    """The fit's flattened draws of a, b (draws, predictors) and kappa."""
     post = fit.posterior
     a = post["a"].to_numpy().ravel()
-    b = post["b"].to_numpy().reshape(a.size, -1)
-    kappa = post["kappa"].to_numpy().ravel()
+    return a, post["b"].to_numpy().reshape(a.size, -1), post["kappa"].to_numpy().ravel()
+
+
+def test_estimates_agree_with_the_exact_grid(rats, fit, draws):
+    groups, design, grid = rats
+    a, b, kappa = draws
     table = estimates.regression(groups, design, a, b, kappa, threshold=0.1)
     # Quantiles of a dozen groups, from the fewest trials to the most; every group's mean.
     listed = table.index[np.argsort(groups["trials"].to_numpy(), kind="stable")[::6]]
@@ -72,7 +80,8 @@ def test_estimates_agree_with_the_exact_grid(rats, fit):
     rows, row_of = regression.fold(groups, design)
     mu = regression.means(rows[["log_trials"]].to_numpy(), a, b)
     conditional = (mu * kappa[:, None] + rows["successes"].to_numpy()) / (
-        kappa[:, None] + rows["trials"].to_numpy())
+        kappa[:, None] + rows["trials"].to_numpy()
+    )
     estimated = table["mean"].groupby(row_of).first().to_numpy()
     assert checks.assert_means_match_exact(estimated, grid.means(rows), conditional, 4)["ok"]
     # The probability of a rate above the group's own population mean, exactly.
@@ -86,20 +95,18 @@ def test_estimates_agree_with_the_exact_grid(rats, fit):
         checks.assert_estimates_match_exact(wrong, fit, summary, groups, design)
 
 
-def test_ranks_from_own_rates_agree_with_joint_draws(rats, fit):
+def test_ranks_from_own_rates_agree_with_joint_draws(rats, draws):
     """The rank function against brute force: ranks of 4,000 joint draws of every rate."""
     groups, design, _ = rats
-    post = fit.posterior
-    a = post["a"].to_numpy().ravel()
-    b = post["b"].to_numpy().reshape(a.size, -1)
-    kappa = post["kappa"].to_numpy().ravel()
+    a, b, kappa = draws
     rows, _ = regression.fold(groups, design)
     mu = regression.means(rows[["log_trials"]].to_numpy(), a, b)
     rng = np.random.default_rng(3)
     ranks = estimates.rank_function(rows, mu * kappa[:, None], (1 - mu) * kappa[:, None], rng)
     fast = estimates.regression(groups, design, a, b, kappa, theta=ranks)
-    brute = estimates.regression(groups, design, a, b, kappa,
-                                 theta=regression.rate_draws(groups, design, a, b, kappa, rng))
+    brute = estimates.regression(
+        groups, design, a, b, kappa, theta=regression.rate_draws(groups, design, a, b, kappa, rng)
+    )
     allowed = 2 * ranks.spread + 3 * ranks.mc_error + 1
     for column in ("rank_median", "rank_q05", "rank_q95"):
         assert (fast[column] - brute[column]).abs().max() <= allowed, column

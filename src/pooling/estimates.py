@@ -393,8 +393,10 @@ class RankFunction:
         counts = np.asarray(counts, float)
         rows = len(counts)
         self.a, self.b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
-        self.a, self.b = np.broadcast_to(self.a, (len(self.a), rows)), np.broadcast_to(
-            self.b, (len(self.b), rows))
+        self.a, self.b = (
+            np.broadcast_to(self.a, (len(self.a), rows)),
+            np.broadcast_to(self.b, (len(self.b), rows)),
+        )
         draws = len(self.a)
         # Draws per row in proportion to the groups it stands for (at least one): each draw
         # then weighs about the same, which keeps G's variance at n^2 / (4 draws).

@@ -217,7 +217,8 @@ def loo(log_p: np.ndarray, counts: np.ndarray, chains: int) -> pd.Series:
     n = counts.sum()
     mean = (counts @ elpd_i) / n
     lppd_i = np.logaddexp.reduce(values.reshape(-1, values.shape[-1]), axis=0) - np.log(
-        values.shape[0] * values.shape[1])
+        values.shape[0] * values.shape[1]
+    )
     out = pd.Series({"elpd": counts @ elpd_i,
                      "se": float(np.sqrt(n * (counts @ (elpd_i - mean) ** 2) / n)),
                      "p_loo": counts @ (lppd_i - elpd_i), "max_k": float(np.max(k)),

@@ -21,9 +21,17 @@ import pandas as pd
 
 from pooling.scale import replicated_statistics, statistics_of_replicates
 
-__all__ = ["FALSE_ALARM", "GROUPS_PER_BIN", "MATTERS", "MOST_BINS", "bins", "check", "check_draws",
-           "check_pairs",
-           "verdict"]
+__all__ = [
+    "FALSE_ALARM",
+    "GROUPS_PER_BIN",
+    "MATTERS",
+    "MOST_BINS",
+    "bins",
+    "check",
+    "check_draws",
+    "check_pairs",
+    "verdict",
+]
 
 #: Most bins: fifths of log(trials).
 MOST_BINS = 5

@@ -36,7 +36,7 @@ def test_the_grid_matches_importance_sampling_from_the_prior(rats):
     n = 400_000
     a, b = rng.normal(0, 1.5, n), rng.normal(0, 1, n)
     log_kappa = rng.normal(3, 2, n)
-    prior = (-0.5 * (a / 1.5) ** 2 - 0.5 * b**2 - 0.5 * ((log_kappa - 3) / 2) ** 2)
+    prior = -0.5 * (a / 1.5) ** 2 - 0.5 * b**2 - 0.5 * ((log_kappa - 3) / 2) ** 2
     log_w = grid.log_density(a, b, log_kappa) - prior
     w = np.exp(log_w - log_w.max())
     w /= w.sum()

@@ -72,7 +72,8 @@ class RegressionPosterior:
                  n_grid: int = 25):  # fmt: skip
         if design.shape[1] != 1:
             raise ValueError(f"the exact grid takes one predictor, not {design.shape[1]} "
-                             f"({', '.join(design.columns)}); past one, SBC is the check")  # fmt: skip
+                             f"({', '.join(design.columns)}); past one, SBC is the "
+                             "check")  # fmt: skip
         self.names = list(groups.index)
         self.predictor = design.columns[0]
         self.priors = {**PRIORS, **(priors or {})}
@@ -124,8 +125,10 @@ class RegressionPosterior:
         eta = a + b * self._xs
         alpha = np.exp(log_kappa - np.logaddexp(0, -eta))
         beta = np.exp(log_kappa - np.logaddexp(0, eta))
-        rows = (special.gammaln(alpha[:, self._row_x] + self._row_y)
-                + special.gammaln(beta[:, self._row_x] + self._row_f)) @ self._row_count
+        rows = (
+            special.gammaln(alpha[:, self._row_x] + self._row_y)
+            + special.gammaln(beta[:, self._row_x] + self._row_f)
+        ) @ self._row_count
         by_x = (special.gammaln(alpha) + special.gammaln(beta)) @ self._x_count
         by_n = special.gammaln(kappa + self._ns) @ self._n_count
         return rows - by_x - by_n + self._n_count.sum() * special.gammaln(kappa[:, 0])
@@ -141,8 +144,8 @@ class RegressionPosterior:
         def negative(point):
             return -float(self.log_density(*point))
 
-        found = optimize.minimize(negative, start, method="Nelder-Mead",
-                                  options={"xatol": 1e-9, "fatol": 1e-9, "maxiter": 6000})  # fmt: skip
+        tolerances = {"xatol": 1e-9, "fatol": 1e-9, "maxiter": 6000}
+        found = optimize.minimize(negative, start, method="Nelder-Mead", options=tolerances)
         return found.x
 
     def _laplace_sd(self) -> np.ndarray:

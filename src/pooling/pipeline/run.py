@@ -374,8 +374,9 @@ class _RegressionFit:
         table = estimates.regression(self.pairs, self.design, self.a, self.b, self.kappa,
                                      theta=self.ranks, threshold=threshold)  # fmt: skip
         if self.grid is not None:
-            checks.assert_estimates_match_exact(table.iloc[self.listed], self.idata,
-                                                self.exact_summary, self.pairs, self.design)
+            checks.assert_estimates_match_exact(
+                table.iloc[self.listed], self.idata, self.exact_summary, self.pairs, self.design
+            )
             y, n = self.rows["successes"].to_numpy(), self.rows["trials"].to_numpy()
             conditional = (self._alpha + y) / (self._alpha + self._beta + n)
             estimated = table["mean"].groupby(self.row_of).first().to_numpy()
@@ -427,8 +428,11 @@ def _model_checks(fit: _Fit, settings: dict):
     for model, table in tables.items():
         if table["fails"].any():
             what = advice if model != "full_pooling" else "the hierarchical models pool less"
-            print(f"estimates: {model} fails the check of rates against trials: it "
-                  f"{trials_check.verdict(table)}; {what}", flush=True)
+            print(
+                f"estimates: {model} fails the check of rates against trials: it "
+                f"{trials_check.verdict(table)}; {what}",
+                flush=True,
+            )
     combined = pd.concat(tables, names=["model"]).reset_index()
     return combined.assign(verdict=[trials_check.verdict(tables[m]) for m in combined["model"]])
 
