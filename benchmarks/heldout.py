@@ -38,6 +38,8 @@ from pooling.exact.regression import RegressionPosterior
 TABLES = {"career_batting": 3, "rat_tumours": 10, "baseball_hits": 10}
 DRAWS = 1000
 SEED = 20240129
+#: Largest log(kappa) of the maximum-likelihood fit.
+LOG_KAPPA_MAX = 12.0
 
 
 def split(groups: pd.DataFrame, rng: np.random.Generator):
@@ -59,9 +61,12 @@ def ebbr(fitted: pd.DataFrame, design: pd.DataFrame):
         kappa = np.exp(p[2])
         return -stats.betabinom.logpmf(y, n, mu * kappa, (1 - mu) * kappa).sum()
 
+    # Under-dispersed tables (baseball hits) have their maximum at kappa = infinity: the
+    # search stops at LOG_KAPPA_MAX, where the beta-binomial is a binomial to 5 digits.
     found = optimize.minimize(negative, [special.logit(y.sum() / n.sum()), 0.0, 3.0],
-                              method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-8,
-                                                             "maxiter": 4000})  # fmt: skip
+                              method="Nelder-Mead",
+                              bounds=[(-20, 20), (-20, 20), (-5, LOG_KAPPA_MAX)],
+                              options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 4000})  # fmt: skip
     a, b, log_kappa = found.x
     mu = special.expit(a + b * x)
     return (mu * np.exp(log_kappa))[None], ((1 - mu) * np.exp(log_kappa))[None]
