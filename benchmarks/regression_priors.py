@@ -62,6 +62,10 @@ def main() -> int:
     designs["10^6 synthetic"] = rng.choice(career, 10**6)
     for name, design in designs.items():
         trials = design if isinstance(design, np.ndarray) else design["trials"].to_numpy()
+        if np.unique(trials).size == 1:  # baseball hits: 45 at-bats each, nothing to predict
+            rows.append(f"| {name} | {len(trials):,} | - | every group has {trials[0]} trials: "
+                        "log_trials is constant, and refused | | | |")  # fmt: skip
+            continue
         pooled, where, spread = prior_pooled_rates(trials, rng)
         slope = pooled[:, -1] - pooled[:, 0]
         cells = [f"{len(trials):,}", f"{pooled.shape[1]}",
