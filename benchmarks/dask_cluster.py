@@ -59,11 +59,14 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def run(data: Path, out: Path, scheduler: str | None, workers: list[int]) -> dict:
+def run(data: Path, out: Path, scheduler: str | None, workers: list[int],
+        predictors: str | None = None) -> dict:  # fmt: skip
     """``python -m pooling estimates`` on ``data``: seconds and peak memories (bytes)."""
     group, trials, successes = COLUMNS
     command = [sys.executable, "-m", "pooling", "estimates", "--data", data, "--out", out,
                "--group", group, "--trials", trials, "--successes", successes]  # fmt: skip
+    if predictors:
+        command += ["-p", "PREDICTORS", predictors]
     if scheduler:
         command += ["--scheduler", scheduler]
     watched = [PeakMemory(pid, every=1.0) for pid in workers]
@@ -92,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000, 10_000_000])
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--scratch", type=Path, help="where to write the data (default: /tmp)")
+    parser.add_argument("--predictors", help="PREDICTORS for a fourth model; its own section")
     args = parser.parse_args(argv)
     rows, notes = [], []
     for n_groups in args.sizes:
@@ -99,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             data, out = Path(tmp) / "data", Path(tmp) / "out"
             distinct = synthetic_parquet(n_groups, args.seed, data)
             with local_processes(workers=2, memory_limit="4GiB") as (address, pids):
-                result = run(data, out, address, pids["workers"])
+                result = run(data, out, address, pids["workers"], args.predictors)
             rows_out = sum(pq.ParquetFile(p).metadata.num_rows
                            for p in (out / "estimates.parquet").iterdir())  # fmt: skip
             line = (
@@ -112,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(line)
             if n_groups == min(args.sizes):
                 here = Path(tmp) / "here"
-                local = run(data, here, None, [])
+                local = run(data, here, None, [], args.predictors)
                 same = "byte for byte the same" if same_bytes(out, here) else "NOT the same"
                 notes.append(
                     f"At {n_groups:,} groups the same run on this process's threads took "
@@ -120,9 +124,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"GiB), and its files are {same} as the cluster's."
                 )
                 shutil.rmtree(here)
+    with_predictors = f" with `PREDICTORS={args.predictors}`" if args.predictors else ""
     write_section(
-        "distributed",
-        "## The table of estimates on a Dask cluster\n\n"
+        "distributed_predictors" if args.predictors else "distributed",
+        f"## The table of estimates on a Dask cluster{with_predictors}\n\n"
         f"{machine()}. `make bench BENCH=distributed` (`benchmarks/distributed.py`): synthetic "
         f"groups in Parquet files of {PART_ROWS:,}, estimated by `python -m pooling estimates "
         "--scheduler` on a local cluster of two single-threaded worker processes with a 4 GiB "

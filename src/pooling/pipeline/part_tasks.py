@@ -17,8 +17,8 @@ from pooling import estimates
 from pooling.estimates import COLUMNS
 from pooling.pipeline.parts import row_keys
 
-__all__ = ["MODELS", "located", "name_hashes", "pair_table", "part_file", "problem", "repeated",
-           "rows_at", "with_q_values", "write_part"]  # fmt: skip
+__all__ = ["MODELS", "located", "name_hashes", "pair_table", "part_file", "problem",
+           "regression_table", "repeated", "rows_at", "with_q_values", "write_part"]  # fmt: skip
 
 #: The models of the table, in the order of its rows (the last with ``PREDICTORS`` only).
 MODELS = ("no_pooling", "full_pooling", "hierarchical", "hierarchical_regression")
@@ -89,6 +89,40 @@ def pair_table(
         return estimates.hierarchical(pairs, alpha, beta, threshold=threshold)
     fit = estimates.no_pooling if model == "no_pooling" else estimates.full_pooling
     return fit(pairs, threshold=threshold)
+
+
+def regression_table(pairs: pd.DataFrame, counts: np.ndarray, names: list[str], a, b, kappa,
+                     threshold: float | None, seed: int) -> pd.DataFrame:  # fmt: skip
+    """The regression model's estimates of every distinct pair, with its ranks and q-values.
+
+    One task, a pure function of its arguments (the rank function's draws come from a
+    generator seeded by ``seed``), so that a worker lost with it loses nothing.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        Every distinct pair: ``trials`` and ``successes``.
+    counts : numpy.ndarray
+        Groups per pair.
+    names : list of str
+        The built-in predictors (:data:`pooling.predictors.BUILT_IN`).
+    a, b, kappa : numpy.ndarray
+        The flattened draws (``b``: ``(draws, predictors)``).
+    threshold : float, optional
+        As for :func:`pooling.estimates.no_pooling`.
+    seed : int
+        The run's seed.
+    """
+    from pooling import predictors, regression
+
+    pairs = pairs.assign(count=counts)
+    design = predictors.design(pairs, names, "PREDICTORS")
+    rows, _ = regression.fold(pairs, design)
+    mu = regression.means(rows[list(design.columns)].to_numpy(float), a, b)
+    rng = np.random.default_rng([seed, 5])
+    ranks = estimates.rank_function(rows, mu * kappa[:, None], (1 - mu) * kappa[:, None], rng)
+    table = estimates.regression(pairs, design, a, b, kappa, theta=ranks, threshold=threshold)
+    return with_q_values(counts, table.reset_index(drop=True))
 
 
 def with_q_values(counts: np.ndarray, *chunks: pd.DataFrame) -> pd.DataFrame:

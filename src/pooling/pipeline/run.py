@@ -362,27 +362,24 @@ class _RegressionFit:
         self.hyper.index = [f"{name} (hierarchical_regression)" for name in self.hyper.index]
         mu = regression.means(rows[self.design.columns].to_numpy(float), self.a, self.b)
         self._alpha, self._beta = mu * self.kappa[:, None], (1 - mu) * self.kappa[:, None]
-        self.ranks = None
+        self.names = names
 
-    def table(self, threshold, rng):
-        """Every pair's estimates (the ranks from :class:`pooling.estimates.RankFunction`),
-        and with one predictor, the listed pairs' and every pair's mean checked."""
-        from pooling import checks, estimates
-        from pooling.pipeline.part_tasks import with_q_values
+    def check(self, table) -> None:
+        """With one predictor, the listed pairs' estimates and every pair's mean against the
+        grid (raises CheckFailed)."""
+        from pooling import checks
 
-        self.ranks = estimates.rank_function(self.rows, self._alpha, self._beta, rng)
-        table = estimates.regression(self.pairs, self.design, self.a, self.b, self.kappa,
-                                     theta=self.ranks, threshold=threshold)  # fmt: skip
-        if self.grid is not None:
-            checks.assert_estimates_match_exact(
-                table.iloc[self.listed], self.idata, self.exact_summary, self.pairs, self.design
-            )
-            y, n = self.rows["successes"].to_numpy(), self.rows["trials"].to_numpy()
-            conditional = (self._alpha + y) / (self._alpha + self._beta + n)
-            estimated = table["mean"].groupby(self.row_of).first().to_numpy()
-            checks.assert_means_match_exact(estimated, self.grid.means(self.rows), conditional,
-                                            self.idata.posterior.sizes["chain"])  # fmt: skip
-        return with_q_values(self.pairs["count"].to_numpy(), table.reset_index(drop=True))
+        if self.grid is None:
+            return
+        table = table.set_axis(self.pairs.index)
+        listed = table.iloc[self.listed]
+        checks.assert_estimates_match_exact(listed, self.idata, self.exact_summary, self.pairs,
+                                            self.design)  # fmt: skip
+        y, n = self.rows["successes"].to_numpy(), self.rows["trials"].to_numpy()
+        conditional = (self._alpha + y) / (self._alpha + self._beta + n)
+        estimated = table["mean"].groupby(self.row_of).first().to_numpy()
+        checks.assert_means_match_exact(estimated, self.grid.means(self.rows), conditional,
+                                        self.idata.posterior.sizes["chain"])  # fmt: skip
 
     def replicate(self):
         """Each pair's posterior Beta at each draw, for the check against trials."""
@@ -444,7 +441,7 @@ def _pair_tables(fit: _Fit, threshold):
     import pandas as pd
 
     from pooling import estimates
-    from pooling.pipeline import cluster
+    from pooling.pipeline import cluster, part_tasks
     from pooling.pipeline.part_tasks import pair_table, with_q_values
 
     delayed, pairs = dask.delayed, fit.pairs.reset_index(drop=True)
@@ -471,10 +468,12 @@ def _pair_tables(fit: _Fit, threshold):
         )
         for model, calls in pieces.items()
     }
+    if fit.regression is not None:  # one task: its ranks need every pair at once
+        reg = fit.regression
+        tables["hierarchical_regression"] = delayed(part_tasks.regression_table)(
+            shared, counts, reg.names, reg.a, reg.b, reg.kappa, threshold, fit.seed
+        )
     (tables,) = dask.persist(tables)
-    if fit.regression is not None:  # computed here; sent to the workers once
-        rng = np.random.default_rng([fit.seed, 5])
-        tables["hierarchical_regression"] = cluster.shared(fit.regression.table(threshold, rng))
     return tables
 
 
@@ -491,6 +490,9 @@ def _write(frames, fit: _Fit, settings: dict, labels, staging: Path) -> None:
     tables = _pair_tables(fit, settings["THRESHOLD"])
     (listed,) = dask.compute(delayed(part_tasks.rows_at)(tables["hierarchical"], fit.listed))
     fit.check(listed)
+    if fit.regression is not None:
+        (table,) = dask.compute(tables["hierarchical_regression"])
+        fit.regression.check(table)
 
     rank_blocks = [[] for _ in frames]
     for block in ranks.draw_blocks(estimates.rank_draws(fit.alpha.size, fit.n_groups),
