@@ -340,8 +340,7 @@ class _RegressionFit:
             chains=settings["CHAINS"], target_accept=settings["MARGINAL_TARGET_ACCEPT"],
             seed=settings["SEED"],
         ), model)  # fmt: skip
-        names_b = ["a", "b", "kappa"]
-        convergence = checks.assert_converged(self.idata, names_b)
+        convergence = checks.assert_converged(self.idata, ["a", "b", "kappa"])
         divergent = checks.assert_no_divergences(self.idata)
         post = self.idata.posterior
         self.a = post["a"].to_numpy().ravel()
@@ -350,7 +349,7 @@ class _RegressionFit:
         self.hyper = convergence.drop(columns="ok")
         self.hyper["divergences"] = divergent
         self.grid = None
-        self.checked = " (more than one predictor: no exact grid; SBC is the check)"
+        self.checked = " (more than one predictor: no exact grid to check against)"
         if self.design.shape[1] == 1:
             self.grid = RegressionPosterior(pairs, self.design)
             self.listed = selection.select_groups(pairs)
