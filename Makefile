@@ -56,7 +56,7 @@ notebooks: $(INSTALLED) | dot ## Same as `make`
 
 # With SCHEDULER=tcp://host:port, the replicates run on that Dask cluster (same ranks); with
 # DATA=... OUT=..., at the design of your own table, into OUT (the committed 05 untouched).
-calibration: $(INSTALLED) | dot ## Simulation-based calibration of the three models (notebook 05, ~3 min)
+calibration: $(INSTALLED) | dot ## Simulation-based calibration of the four models (notebook 05, ~8 min)
 ifneq ($(OUT),)
 	$(PY) -m pooling notebooks $(ON_DEMAND) --output "$(OUT)/05_calibration.ipynb" \
 		--figures "$(OUT)/figures" --results "$(OUT)/results" \

@@ -30,10 +30,14 @@
 # stay inside a simultaneous band (Säilynoja et al. 2022): simultaneous over the whole curve
 # and over all of a model's quantities, with 95% probability for a calibrated fit.
 #
+# Notebook 6's regression model, whose population mean depends on each group's number of
+# trials, is calibrated here too, on the same design.
+#
 # Two controls show that the check works. The **positive control** ranks the truth among
 # draws from the exact conjugate posteriors of no and full pooling: it must pass. The
-# **negative control** fits the hierarchical model with a hyperprior ten times narrower than
-# the one the data were simulated from: it must fail, visibly.
+# **negative controls** fit the hierarchical model with a hyperprior ten times narrower than
+# the one the data were simulated from, and the regression model with a prior on its slope
+# ten times narrower: each must fail, visibly.
 #
 # The group sizes are those of the data (the shipped SpaceX launches by default), so the
 # calibration covers the design the analysis actually has.
@@ -53,6 +57,7 @@ TARGET_ACCEPT = 0.8  # no and full pooling, as in notebooks 1 and 2
 MARGINAL_TARGET_ACCEPT = 0.95  # the hierarchical fit, as in notebook 3
 PRIOR_SCALE = 10.0  # HalfNormal scale of the hyperpriors, as in notebook 3
 WRONG_PRIOR_SCALE = 1.0  # the negative control's hyperprior scale
+WRONG_SLOPE_SD = 0.1  # the regression's negative control: the sd of its slope's prior
 SAMPLER = "nutpie"  # or "pymc" for PyMC's built-in NUTS (much slower)
 SCHEDULER = None  # a Dask scheduler (tcp://host:port) for the replicates; None: here
 
@@ -60,9 +65,9 @@ SCHEDULER = None  # a Dask scheduler (tcp://host:port) for the replicates; None:
 import numpy as np
 import pandas as pd
 import pymc as pm
-from scipy import stats
+from scipy import special, stats
 
-from pooling import calibration, plots, selection, session
+from pooling import calibration, plots, predictors, regression, selection, session
 from pooling.data import load_groups
 from pooling.figures import show_figure
 from pooling.fits import CompiledSampler
@@ -84,6 +89,9 @@ labels = groups.attrs["labels"]
 trials = groups["trials"].to_numpy()
 shown = selection.select_groups(groups)  # the groups whose theta is ranked (at most 12)
 names = [f"theta[{g}]" for g in groups.index[shown]]
+# The regression's one predictor, log(1 + trials) standardised over the groups, as in 6
+x = predictors.design(groups, ["log_trials"], "PREDICTORS")["log_trials"].to_numpy()
+PRIORS = regression.PRIORS  # a ~ Normal(0, 1.5), b ~ Normal(0, 1), log kappa ~ Normal(3, 2)
 print(
     f"{len(groups)} groups, {trials.sum()} {labels.trials} in all; "
     f"{REPLICATES} replicates per model, each ranked among {RANKED_DRAWS} draws"
@@ -131,6 +139,19 @@ def simulate_hierarchical(rng, scale=PRIOR_SCALE):
     return truth, {"successes": y}
 
 
+def simulate_regression(rng):
+    a = rng.normal(0.0, PRIORS["a_sd"])
+    b = rng.normal(0.0, PRIORS["b_sd"])
+    kappa = np.exp(rng.normal(PRIORS["log_kappa_mean"], PRIORS["log_kappa_sd"]))
+    mu = special.expit(a + b * x)
+    theta = rng.beta(mu * kappa, (1 - mu) * kappa)
+    y = rng.binomial(trials, theta)
+    truth = {"a": a, "b": b, "kappa": kappa}
+    truth.update(zip(names, theta[shown], strict=True))
+    truth["log-likelihood"] = stats.betabinom.logpmf(y, trials, mu * kappa, (1 - mu) * kappa).sum()
+    return truth, {"successes": y}
+
+
 # %% [markdown]
 # ## The models, compiled once
 #
@@ -161,6 +182,17 @@ with pm.Model(coords=coords) as marginal_model:
     beta = pm.HalfNormal("beta", sigma=prior_scale)
     pm.BetaBinomial("y", alpha=alpha, beta=beta, n=n_data, observed=y_data, dims=labels.group)
 
+with pm.Model(coords=coords) as regression_model:
+    n_data = pm.Data("trials", trials, dims=labels.group)
+    y_data = pm.Data("successes", groups["successes"].to_numpy(), dims=labels.group)
+    slope_sd = pm.Data("slope_sd", PRIORS["b_sd"])
+    a = pm.Normal("a", 0.0, PRIORS["a_sd"])
+    b = pm.Normal("b", 0.0, slope_sd)
+    kappa = pm.LogNormal("kappa", PRIORS["log_kappa_mean"], PRIORS["log_kappa_sd"])
+    mu = pm.math.invlogit(a + b * x)
+    pm.BetaBinomial("y", alpha=mu * kappa, beta=(1 - mu) * kappa, n=n_data, observed=y_data,
+                    dims=labels.group)  # fmt: skip
+
 samplers = {
     name: CompiledSampler(model, SAMPLER)
     for name, model in [
@@ -169,6 +201,8 @@ samplers = {
         ("hierarchical", marginal_model),
     ]
 }
+# As in notebook 6: a low-rank mass matrix follows the correlation of a and b.
+samplers["regression"] = CompiledSampler(regression_model, SAMPLER, "low rank")
 
 
 # %% [markdown]
@@ -233,11 +267,26 @@ def fit_hierarchical(data, seed):
     return out, divergences
 
 
+def fit_regression(data, seed):
+    a, b, kappa, divergences = nuts_draws(
+        "regression", data, seed, MARGINAL_TARGET_ACCEPT, ("a", "b", "kappa")
+    )
+    mu = special.expit(a[:, None] + b[:, None] * x)
+    alpha, beta, y = mu * kappa[:, None], (1 - mu) * kappa[:, None], data["successes"]
+    theta = np.random.default_rng(seed).beta(alpha + y, beta + trials - y)
+    out = {"a": a, "b": b, "kappa": kappa}
+    out.update(zip(names, theta[:, shown].T, strict=True))
+    out["log-likelihood"] = stats.betabinom.logpmf(y, trials, alpha, beta).sum(axis=1)
+    return out, divergences
+
+
 # %% [markdown]
 # The controls. The positive control replaces NUTS by exact draws from the conjugate
 # posteriors, $\mathrm{Beta}(1/2 + y_i, 1/2 + N_i - y_i)$ per group and
 # $\mathrm{Beta}(1/2 + \sum y, 1/2 + \sum (N - y))$ for all. The negative control simulates
-# from $\mathrm{HalfNormal}(10)$ hyperpriors but fits with $\mathrm{HalfNormal}(1)$.
+# from $\mathrm{HalfNormal}(10)$ hyperpriors but fits with $\mathrm{HalfNormal}(1)$; the
+# regression's simulates slopes from $\mathrm{Normal}(0, 1)$ but fits with
+# $\mathrm{Normal}(0, 0.1)$.
 
 
 # %%
@@ -259,6 +308,10 @@ def fit_wrong_prior(data, seed):
     return fit_hierarchical({**data, "prior_scale": WRONG_PRIOR_SCALE}, seed)
 
 
+def fit_wrong_slope(data, seed):
+    return fit_regression({**data, "slope_sd": WRONG_SLOPE_SD}, seed)
+
+
 # %% [markdown]
 # ## Running the replicates
 #
@@ -275,6 +328,8 @@ runs = {
     "no pooling, exact (positive control)": (simulate_no_pooling, exact_no_pooling),
     "full pooling, exact (positive control)": (simulate_full_pooling, exact_full_pooling),
     "hierarchical, wrong prior (negative control)": (simulate_hierarchical, fit_wrong_prior),
+    "regression": (simulate_regression, fit_regression),
+    "regression, wrong slope prior (negative control)": (simulate_regression, fit_wrong_slope),
 }
 ranks = {
     name: calibration.simulate_ranks(
@@ -303,7 +358,7 @@ pd.DataFrame.from_dict({
 }, orient="index")  # fmt: skip
 
 # %% [markdown]
-# ## The three models
+# ## The four models
 #
 # One panel per quantity: the ECDF of the fractional ranks minus the uniform CDF, with its
 # simultaneous band shaded. Each band has probability $1 - 0.05/K$ for a model with $K$
@@ -317,6 +372,7 @@ for name, stem_kind in [
     ("no pooling", "no_pooling"),
     ("full pooling", "full_pooling"),
     ("hierarchical", "hierarchical"),
+    ("regression", "regression"),
 ]:
     fig = plots.calibration_ecdf(
         values[name],
@@ -329,9 +385,9 @@ for name, stem_kind in [
 # %% [markdown]
 # ## Everything at once, with the controls
 #
-# The same curves for all six runs in one figure. The negative control's $\alpha$, $\beta$
-# and $\alpha + \beta$ leave the band by far: a fit with the wrong prior puts the truth in
-# the tail of its posterior again and again.
+# The same curves for all eight runs in one figure. The negative controls' $\alpha$, $\beta$
+# and $\alpha + \beta$, and $b$, leave the band by far: a fit with the wrong prior puts the
+# truth in the tail of its posterior again and again.
 
 # %%
 bands = {name: calibration.band(REPLICATES, calibration.band_prob(v.shape[1]))
@@ -355,16 +411,15 @@ for name in runs:
 pd.concat(verdicts).round(3)
 
 # %% [markdown]
-# The negative control must fail the same check, or the check has no power:
+# Each negative control must fail the same check, or the check has no power:
 
 # %%
-negative = calibration.uniformity(values["hierarchical, wrong prior (negative control)"])
-assert not negative["ok"].all(), "the negative control passed: the calibration check has no power"
-print(
-    f"negative control: {int((~negative['ok']).sum())} of {len(negative)} quantities fail "
-    f"({', '.join(negative.index[~negative['ok']])})"
-)
-negative.round(3)
+negatives = {name: calibration.uniformity(values[name]) for name in runs if "negative" in name}
+for name, negative in negatives.items():
+    assert not negative["ok"].all(), f"{name} passed: the calibration check has no power"
+    print(f"{name}: {int((~negative['ok']).sum())} of {len(negative)} quantities fail "
+          f"({', '.join(negative.index[~negative['ok']])})")  # fmt: skip
+pd.concat(negatives).round(3)
 
 # %%
 table = pd.concat({name: t.drop(columns="divergences") for name, t in ranks.items()})

@@ -149,6 +149,47 @@ def test_ranks_follow_the_rates():
     assert ranks["rank_q05"].tolist() == [1, 1] and ranks["rank_q95"].tolist() == [2, 2]
 
 
+def _many_groups(n_groups: int, seed: int) -> pd.DataFrame:
+    """Distinct pairs of a synthetic table with a rate that owes nothing to the trials."""
+    rng = np.random.default_rng(seed)
+    trials = rng.integers(1, 400, n_groups)
+    groups = pd.DataFrame(
+        {"trials": trials, "successes": rng.binomial(trials, rng.beta(6, 4, n_groups))}
+    )
+    pairs, _ = estimates.fold(groups)
+    return pairs
+
+
+def test_rank_function_finds_the_smallest_rank_that_reaches_each_quantile():
+    """Past the whole ranks of G^-1 too (20,000 groups): P(rank <= r) reaches q at the rank
+    found and not one rank before, as bisection would find it."""
+    pairs = _many_groups(20_000, 11)
+    rng = np.random.default_rng(12)
+    alpha, beta = rng.normal(6, 0.1, 400), rng.normal(4, 0.07, 400)
+    ranks = estimates.rank_function(pairs, alpha, beta, rng)
+    rows = np.arange(0, len(pairs), 7)
+    for q, found in zip((0.05, 0.5, 0.95), ranks.quantiles(rows=rows), strict=True):
+        assert (ranks.cdf(found, rows) >= q).all()
+        assert (ranks.cdf(found - 1, rows) < q).all()
+        assert found.min() >= 1 and found.max() <= ranks.n_groups
+    assert found.max() > estimates.RANK_EXACT_UP_TO  # the levels past whole ranks were used
+
+
+def test_rank_function_of_the_exchangeable_model_agrees_with_joint_draws(groups, grid_draws):
+    """Rat tumours: the ranks from each rate's own posterior against those of 4,000 joint
+    draws of every rate, within the stated errors."""
+    alpha, beta = grid_draws
+    pairs, inverse = estimates.fold(groups)
+    ranks = estimates.rank_function(pairs, alpha, beta, np.random.default_rng(4))
+    fast = estimates.hierarchical(groups, alpha, beta, theta=ranks)
+    joint = estimates.rate_draws(groups, alpha[:4000], beta[:4000], np.random.default_rng(5))
+    brute = estimates.hierarchical(groups, alpha[:4000], beta[:4000], theta=joint)
+    allowed = 2 * ranks.spread + 3 * ranks.mc_error + 1
+    for column in ("rank_median", "rank_q05", "rank_q95"):
+        assert (fast[column] - brute[column]).abs().max() <= allowed, column
+    assert (fast["rank_q05"] <= fast["rank_median"]).all()
+
+
 def test_estimates_table_has_one_row_per_group_per_model(groups, grid_draws):
     alpha, beta = grid_draws
     theta = np.random.default_rng(7).beta(

@@ -48,15 +48,11 @@ def data(tmp_path_factory):
     return directory
 
 
-#: Ranks from fewer joint draws: the same work, a tenth of it (the client chooses the draws).
-FEWER_RANK_DRAWS = "import sys; from pooling import estimates; estimates.RANK_BUDGET = 10**7; "
-
-
 def _estimates(data, out, scheduler=None, **popen):
     """``python -m pooling estimates`` in a process of its own, as a user runs it, with the
     portable settings that the command would otherwise restart itself with."""
     settings = [arg for name, value in QUICK.items() for arg in ("-p", name, str(value))]
-    command = [sys.executable, "-c", FEWER_RANK_DRAWS + "from pooling.runner.cli import main; "
+    command = [sys.executable, "-c", "import sys; from pooling.runner.cli import main; "
                "sys.exit(main())", "estimates", "--data", str(data), "--out", str(out),
                "--group", "ad", "--trials", "impressions", "--successes", "clicks", *settings,
                *(["--scheduler", scheduler] if scheduler else [])]  # fmt: skip

@@ -57,14 +57,15 @@ def test_names_repeated_across_parts_are_found():
 
 def test_a_part_is_written_as_one_file_per_model_in_the_table_order(tmp_path):
     groups = _groups(30)
-    pairs, _ = estimates.fold(groups)
+    pairs, inverse = estimates.fold(groups)
+    hierarchical = part_tasks.pair_table("hierarchical", pairs, np.full(5, 2.0), np.full(5, 3.0))
+    ranks = np.arange(1, len(pairs) + 1)  # one per pair, in two chunks
+    chunks = [np.stack([ranks, ranks, ranks])[:, :4], np.stack([ranks, ranks, ranks])[:, 4:]]
     tables = {"no_pooling": part_tasks.pair_table("no_pooling", pairs),
               "full_pooling": part_tasks.pair_table("full_pooling", pd.DataFrame(
                   {"trials": [groups["trials"].sum()], "successes": [groups["successes"].sum()]})),
-              "hierarchical": part_tasks.pair_table("hierarchical", pairs, np.full(5, 2.0),
-                                                    np.full(5, 3.0))}  # fmt: skip
-    blocks = [np.tile(np.arange(1, 31, dtype=np.int32), (4, 1))]
-    names = part_tasks.write_part(groups, 2, "ad", row_keys(pairs), tables, blocks, str(tmp_path))
+              "hierarchical": part_tasks.with_ranks(hierarchical, *chunks)}  # fmt: skip
+    names = part_tasks.write_part(groups, 2, "ad", row_keys(pairs), tables, str(tmp_path))
     assert names == sorted(names) == ["0-no_pooling-00002.parquet",
                                       "1-full_pooling-00002.parquet",
                                       "2-hierarchical-00002.parquet"]  # fmt: skip
@@ -75,6 +76,6 @@ def test_a_part_is_written_as_one_file_per_model_in_the_table_order(tmp_path):
     full = table[table["model"] == "full_pooling"]
     assert full["mean"].nunique() == 1 and full["rank_median"].isna().all()
     hier = table[table["model"] == "hierarchical"]
-    assert hier["rank_median"].tolist() == list(range(1, 31))
+    assert hier["rank_median"].tolist() == ranks[inverse].tolist()  # each group its pair's
     schemas = {str(pq.read_schema(tmp_path / n)) for n in names}
     assert len(schemas) == 1  # every file of the table has the same columns and types

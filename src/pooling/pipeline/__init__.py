@@ -6,8 +6,8 @@ pair. This is analysis that an analyst runs, on one machine or a Dask cluster:
 
 - :mod:`~pooling.pipeline.run`: the run from a data path to ``OUT`` (``run_estimates``);
 - :mod:`~pooling.pipeline.parts`: finding and reading the input's CSV and Parquet parts;
-- :mod:`~pooling.pipeline.part_tasks`: the work on one part (pairs, estimates, q-values);
-- :mod:`~pooling.pipeline.ranks`: the rank intervals of every group;
+- :mod:`~pooling.pipeline.part_tasks`: the work on one part or chunk of pairs (estimates,
+  ranks, q-values);
 - :mod:`~pooling.pipeline.cluster`: running the part tasks on ``dask.distributed``.
 
 No notebook imports it; the runner's command line starts it (``python -m pooling estimates``).

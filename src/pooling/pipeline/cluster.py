@@ -26,11 +26,13 @@ class ClusterError(RuntimeError):
 
 
 def shared(value):
-    """``value`` as an input of many tasks, sent to where they run once.
+    """``value`` as an input of many tasks: one node of the graph, sent once to each worker
+    that runs one of them.
 
-    On a cluster it is scattered to every worker (a graph that holds it makes the client warn
-    about its size with millions of groups, and a copy on each worker outlives a lost one);
-    on local threads it is one node of the graph.
+    A node of the graph, not data scattered to the workers: the scheduler holds it, so a lost
+    worker loses no copy that cannot be sent again (``Client.scatter(broadcast=True)`` can
+    wait forever on a worker that died meanwhile). :func:`connect` raises distributed's
+    warning threshold for large graphs above what the folded pairs of 10^7 groups take.
 
     Parameters
     ----------
@@ -39,18 +41,12 @@ def shared(value):
 
     Returns
     -------
-    distributed.Future or dask.delayed.Delayed
+    dask.delayed.Delayed
         What to pass to the tasks in its place.
     """
     import dask
 
-    try:
-        from distributed import default_client
-
-        client = default_client()
-    except (ImportError, ValueError):  # no cluster: this process's threads
-        return dask.delayed(value, pure=True)
-    return client.scatter(value, broadcast=True, hash=True)
+    return dask.delayed(value, pure=True)
 
 
 @contextmanager
@@ -90,7 +86,8 @@ def connect(address: str | None = None, threads: int | None = None):
             f"no Dask scheduler answers at {address} ({type(exc).__name__}: {exc}); fix: start "
             "one (dask scheduler) with workers (dask worker ADDRESS), or correct SCHEDULER"
         ) from None
-    with client:
+    # The folded pairs travel in the graph (shared): tens of MiB at 10^7 groups.
+    with client, dask.config.set({"distributed.admin.large-graph-warning-threshold": "1GiB"}):
         _say_if_not_portable(client)
         yield client
 

@@ -18,7 +18,9 @@ from pooling.estimates import COLUMNS
 from pooling.pipeline.parts import row_keys
 
 __all__ = ["MODELS", "located", "name_hashes", "pair_table", "part_file", "problem",
-           "regression_table", "repeated", "rows_at", "with_q_values", "write_part"]  # fmt: skip
+           "rank_chunk", "rank_errors", "rank_function", "regression_population",
+           "regression_table", "repeated", "rows_at", "with_q_values", "with_ranks",
+           "write_part"]  # fmt: skip
 
 #: The models of the table, in the order of its rows (the last with ``PREDICTORS`` only).
 MODELS = ("no_pooling", "full_pooling", "hierarchical", "hierarchical_regression")
@@ -92,11 +94,8 @@ def pair_table(
 
 
 def regression_table(pairs: pd.DataFrame, counts: np.ndarray, names: list[str], a, b, kappa,
-                     threshold: float | None, seed: int) -> pd.DataFrame:  # fmt: skip
-    """The regression model's estimates of every distinct pair, with its ranks and q-values.
-
-    One task, a pure function of its arguments (the rank function's draws come from a
-    generator seeded by ``seed``), so that a worker lost with it loses nothing.
+                     threshold: float | None) -> pd.DataFrame:  # fmt: skip
+    """The regression model's estimates of every distinct pair, without ranks.
 
     Parameters
     ----------
@@ -110,19 +109,74 @@ def regression_table(pairs: pd.DataFrame, counts: np.ndarray, names: list[str], 
         The flattened draws (``b``: ``(draws, predictors)``).
     threshold : float, optional
         As for :func:`pooling.estimates.no_pooling`.
-    seed : int
-        The run's seed.
     """
-    from pooling import predictors, regression
+    from pooling import predictors
 
     pairs = pairs.assign(count=counts)
     design = predictors.design(pairs, names, "PREDICTORS")
-    rows, _ = regression.fold(pairs, design)
-    mu = regression.means(rows[list(design.columns)].to_numpy(float), a, b)
-    rng = np.random.default_rng([seed, 5])
-    ranks = estimates.rank_function(rows, mu * kappa[:, None], (1 - mu) * kappa[:, None], rng)
-    table = estimates.regression(pairs, design, a, b, kappa, theta=ranks, threshold=threshold)
-    return with_q_values(counts, table.reset_index(drop=True))
+    table = estimates.regression(pairs, design, a, b, kappa, threshold=threshold)
+    return table.reset_index(drop=True)
+
+
+def regression_population(pairs: pd.DataFrame, counts: np.ndarray, names: list[str], a, b,
+                          kappa) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The regression's population Beta of every distinct pair at each draw: ``alpha, beta``
+    of shape ``(draws, pairs)``, for :func:`rank_function`.
+
+    Parameters
+    ----------
+    pairs, counts, names :
+        As for :func:`regression_table`.
+    a, b, kappa : numpy.ndarray
+        The draws to keep (``b``: ``(draws, predictors)``).
+    """
+    from pooling import predictors, regression
+
+    design = predictors.design(pairs.assign(count=counts), names, "PREDICTORS")
+    mu = regression.means(design.to_numpy(float), a, b)
+    return mu * kappa[:, None], (1 - mu) * kappa[:, None]
+
+
+def rank_function(pairs: pd.DataFrame, counts: np.ndarray, alpha, beta, seed: int,
+                  model: str) -> estimates.RankFunction:  # fmt: skip
+    """A model's rank function over every distinct pair (:class:`pooling.estimates.RankFunction`).
+
+    A pure function of its arguments: its draws come from a generator seeded by ``seed`` and
+    the model, so a worker lost with it loses nothing.
+
+    Parameters
+    ----------
+    pairs, counts :
+        As for :func:`regression_table`.
+    alpha, beta : numpy.ndarray
+        The population's Beta at each draw: ``(draws,)``, or ``(draws, pairs)`` when it
+        differs between pairs (the regression).
+    seed : int
+        The run's seed.
+    model : str
+        ``hierarchical`` or ``hierarchical_regression``.
+    """
+    rng = np.random.default_rng([seed, 5, MODELS.index(model)])
+    return estimates.rank_function(pairs.assign(count=counts), alpha, beta, rng)
+
+
+def rank_chunk(function: estimates.RankFunction, rows: slice) -> np.ndarray:
+    """The rank quantiles of some pairs: ``(3, pairs)``, median, 5 % and 95 %."""
+    q05, median, q95 = function.quantiles(rows=rows)
+    return np.stack([median, q05, q95])
+
+
+def rank_errors(function: estimates.RankFunction) -> str:
+    """What a rank function's ranks may be off by, in words (for the run's log)."""
+    return (f"from each group's own rate: Monte Carlo error at most {function.mc_error:,.0f} "
+            f"ranks (one standard error), and within {function.spread:,.0f} ranks of 1 + the "
+            "expected number of groups above")  # fmt: skip
+
+
+def with_ranks(table: pd.DataFrame, *chunks: np.ndarray) -> pd.DataFrame:
+    """A model's pair table with its rank columns (:func:`rank_chunk` of consecutive pairs)."""
+    ranks = np.concatenate(chunks, axis=1)
+    return table.assign(**{name: values for name, values in zip(_RANKS, ranks, strict=True)})
 
 
 def with_q_values(counts: np.ndarray, *chunks: pd.DataFrame) -> pd.DataFrame:
@@ -162,7 +216,6 @@ def write_part(
     group: str,
     keys: np.ndarray,
     tables: dict[str, pd.DataFrame],
-    rank_blocks: list[np.ndarray],
     directory: str,
 ) -> list[str]:
     """Write one part's rows of every model's estimates.
@@ -179,10 +232,8 @@ def write_part(
         :func:`pooling.pipeline.parts.row_keys` of the distinct pairs, sorted: the rows of
         the tables (``full_pooling``'s one row applies to every group).
     tables : dict
-        Model to :func:`with_q_values`' table.
-    rank_blocks : list of numpy.ndarray
-        The part's ranks, block after block of posterior draws
-        (:func:`pooling.pipeline.ranks.part_ranks`).
+        Model to its pair table (:func:`with_q_values`), with rank columns for the
+        hierarchical models (:func:`with_ranks`).
     directory : str
         Where to write (a directory the client and every worker see).
 
@@ -197,7 +248,6 @@ def write_part(
     from pooling.files import atomic_path
 
     at = np.searchsorted(keys, row_keys(frame))
-    ranks = estimates.rank_quantiles(np.concatenate(rank_blocks), frame.index)
     threshold = "q_value" in tables["hierarchical"]
     written = []
     for model, table in tables.items():
@@ -207,11 +257,8 @@ def write_part(
             if name in ("trials", "successes"):
                 out[name] = frame[name].to_numpy(np.int64)
             elif name in _RANKS:  # whole numbers, empty for the models without ranks
-                values = ranks[name].to_numpy() if model == "hierarchical" else None
-                if name in table:  # ranks of its own, per pair
-                    values = table[name].to_numpy()[rows]
-                out[name] = pd.array(values if values is not None else [pd.NA] * len(frame),
-                                     dtype="Int64")  # fmt: skip
+                values = table[name].to_numpy()[rows] if name in table else [pd.NA] * len(frame)
+                out[name] = pd.array(values, dtype="Int64")
             else:
                 out[name] = table[name].to_numpy(float)[rows] if name in table else np.nan
         path = Path(directory) / part_file(model, part)

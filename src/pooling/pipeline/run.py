@@ -8,8 +8,9 @@ The table may come in parts (CSV or Parquet files, a directory or a glob:
 :mod:`pooling.pipeline.parts`), read through ``dask.dataframe``. Everything done per group runs
 as Dask tasks (:mod:`pooling.pipeline.part_tasks`), on this process's threads or on an existing
 cluster (:mod:`pooling.pipeline.cluster`); only what is small comes back here: the folded
-counts, the hyperparameters' draws and the listed pairs' estimates. The ranks need joint
-draws of every group's rate, which no single task holds (:mod:`pooling.pipeline.ranks`).
+counts, the hyperparameters' draws and the listed pairs' estimates. The ranks of the
+hierarchical models come from each pair's own rate (:class:`pooling.estimates.RankFunction`):
+one task draws the rates of every pair, and tasks of :data:`RANK_CHUNK` pairs search them.
 
 The checks are those of the notebooks: R-hat, ESS and divergences of the fit, its
 hyperparameters against the exact grid posterior, and the estimates of the listed pairs
@@ -32,10 +33,12 @@ from pooling.paths import NOTEBOOKS_DIR
 from pooling.runner.own_data import ParameterError, claimed, publish, sigterm_as_interrupt
 from pooling.runner.staleness import parameter_defaults
 
-__all__ = ["PAIR_CHUNK", "SETTINGS", "defaults", "run_estimates"]
+__all__ = ["PAIR_CHUNK", "RANK_CHUNK", "SETTINGS", "defaults", "run_estimates"]
 
 #: Most distinct pairs that one task of the hierarchical model's estimates takes.
 PAIR_CHUNK = 100_000
+#: Distinct pairs per task of the rank quantiles: a few tasks per worker at 10^5 groups.
+RANK_CHUNK = 5_000
 
 #: The settings of an estimates run, and the notebook whose parameters cell gives each default.
 SETTINGS = {
@@ -389,10 +392,12 @@ class _RegressionFit:
         return alpha + y, beta + f
 
 
-def _thinned(n_draws: int):
+def _thinned(n_draws: int, most: int = CHECK_DRAWS):
+    """At most ``most`` evenly spaced draws (as :func:`pooling.estimates.rank_function`
+    keeps them)."""
     import numpy as np
 
-    return np.linspace(0, n_draws - 1, min(CHECK_DRAWS, n_draws)).round().astype(int)
+    return np.linspace(0, n_draws - 1, min(most, n_draws)).round().astype(int)
 
 
 def _model_checks(fit: _Fit, settings: dict):
@@ -434,7 +439,8 @@ def _model_checks(fit: _Fit, settings: dict):
 
 
 def _pair_tables(fit: _Fit, threshold):
-    """Every model's estimates per distinct pair, as persisted Dask results."""
+    """Every model's estimates per distinct pair, with the ranks of the hierarchical models,
+    as persisted Dask results, and the stated errors of those ranks (Dask results to come)."""
     import dask
     import numpy as np
     import pandas as pd
@@ -467,47 +473,50 @@ def _pair_tables(fit: _Fit, threshold):
         )
         for model, calls in pieces.items()
     }
-    if fit.regression is not None:  # one task: its ranks need every pair at once
+    kept = _thinned(fit.alpha.size, estimates.RANK_DRAWS)
+    populations = {"hierarchical": (fit.alpha[kept], fit.beta[kept])}
+    if fit.regression is not None:
         reg = fit.regression
         tables["hierarchical_regression"] = delayed(part_tasks.regression_table)(
-            shared, counts, reg.names, reg.a, reg.b, reg.kappa, threshold, fit.seed
+            shared, counts, reg.names, reg.a, reg.b, reg.kappa, threshold
         )
-    (tables,) = dask.persist(tables)
-    return tables
+        populations["hierarchical_regression"] = delayed(part_tasks.regression_population, nout=2)(
+            shared, counts, reg.names, reg.a[kept], reg.b[kept], reg.kappa[kept]
+        )
+    errors = {}
+    for model, (a, b) in populations.items():
+        function = delayed(part_tasks.rank_function)(shared, counts, a, b, fit.seed, model)
+        ranks = [delayed(part_tasks.rank_chunk)(function, slice(k, k + RANK_CHUNK))
+                 for k in range(0, len(pairs), RANK_CHUNK)]  # fmt: skip
+        tables[model] = delayed(part_tasks.with_ranks)(tables[model], *ranks)
+        errors[model] = delayed(part_tasks.rank_errors)(function)
+    return dask.persist(tables, errors)  # together: the rank functions are drawn once
 
 
 def _write(frames, fit: _Fit, settings: dict, labels, staging: Path) -> None:
     """The pair tables, the ranks and every part's files, as Dask tasks; the checks here."""
     import dask
 
-    from pooling import estimates
-    from pooling.pipeline import cluster, part_tasks, ranks
+    from pooling.pipeline import cluster, part_tasks
     from pooling.pipeline.parts import row_keys
     from pooling.results import save_csv
 
-    delayed, seed = dask.delayed, settings["SEED"]
-    tables = _pair_tables(fit, settings["THRESHOLD"])
-    (listed,) = dask.compute(delayed(part_tasks.rows_at)(tables["hierarchical"], fit.listed))
+    delayed = dask.delayed
+    tables, errors = _pair_tables(fit, settings["THRESHOLD"])
+    listed, errors = dask.compute(delayed(part_tasks.rows_at)(tables["hierarchical"], fit.listed),
+                                  errors)  # fmt: skip
     fit.check(listed)
+    for model, line in errors.items():
+        print(f"estimates: {model} ranks {line}", flush=True)
     if fit.regression is not None:
         (table,) = dask.compute(tables["hierarchical_regression"])
         fit.regression.check(table)
 
-    rank_blocks = [[] for _ in frames]
-    for block in ranks.draw_blocks(estimates.rank_draws(fit.alpha.size, fit.n_groups),
-                                   fit.n_groups):  # fmt: skip
-        a, b = fit.alpha[block], fit.beta[block]
-        merged = delayed(ranks.merge_rates)(
-            *[delayed(ranks.sorted_rates)(f, a, b, block, seed, i) for i, f in enumerate(frames)]
-        )
-        for i, frame in enumerate(frames):
-            rank_blocks[i].append(delayed(ranks.part_ranks)(frame, a, b, block, seed, i, merged))
     directory = staging / "estimates.parquet"
     directory.mkdir()
     keys = cluster.shared(row_keys(fit.pairs))  # sent once, not once per part
     dask.compute(*[
-        delayed(part_tasks.write_part)(frame, i, labels.group, keys, tables, rank_blocks[i],
-                                       str(directory))
+        delayed(part_tasks.write_part)(frame, i, labels.group, keys, tables, str(directory))
         for i, frame in enumerate(frames)
     ])  # fmt: skip
     for stray in directory.glob(".*"):  # the temporary file of a task whose worker was lost
