@@ -65,7 +65,7 @@ import xarray as xr
 from IPython.display import SVG
 from scipy import stats
 
-from pooling import checks, exact, plots, scale, selection, sensitivity, session
+from pooling import checks, exact, plots, scale, selection, sensitivity, session, trials_check
 from pooling.data import load_groups
 from pooling.figures import save_graph, show_figure
 from pooling.fits import CompiledSampler, complete, model_variables, sample_options
@@ -296,6 +296,26 @@ show_figure(fig, STEM, "forest")
 # %%
 fig = plots.ppc_counts(hierarchical_idata, fitted, title="Hierarchical: posterior predictive check")
 show_figure(fig, STEM, "ppc")
+
+# %% [markdown]
+# ### Rates against trials, on your own data
+#
+# The model says that a group's rate owes nothing to its number of trials. On a table of many
+# groups that is often false, and then the model overestimates the groups with few trials.
+# Notebook 4 checks it for every model (the groups binned by trials, each bin's pooled rate
+# against its replicates); on your own data (`DATA`) the check for this model is shown here
+# too, with what to do when it fails.
+
+# %%
+if DATA is None:
+    print("The four vehicles make one bin of trials: notebook 4 shows the check.")
+else:
+    trials_table = trials_check.check(hierarchical_idata, groups, rng)
+    show_figure(plots.trials_check({"hierarchical": trials_table}, {"hierarchical": "C3"}),
+                STEM, "trials")  # fmt: skip
+    advice = ("; notebook 6 with PREDICTORS=log_trials fits a population that depends on the "
+              "trials" if trials_table["fails"].any() else "")  # fmt: skip
+    print(f"hierarchical: {trials_check.verdict(trials_table)}{advice}")
 
 # %% [markdown]
 # ## A new vehicle
