@@ -121,9 +121,7 @@ def test_the_check_on_pairs_is_the_check_on_groups():
     groups = pd.DataFrame({"trials": trials, "successes": rng.binomial(trials, 0.3)})
     alpha, beta = rng.gamma(300, 0.1, 500), rng.gamma(700, 0.1, 500)
     pairs, _ = estimates.fold(groups)
-    y = pairs["successes"].to_numpy(float)
-    f = pairs["trials"].to_numpy(float) - y
-    folded = trials_check.check_pairs(pairs, rng, a=alpha[:, None] + y, b=beta[:, None] + f)
+    folded = trials_check.check_pairs(pairs, rng, a=alpha[:, None], b=beta[:, None])
     mu = alpha / (alpha + beta)
     drawn = trials_check.check_draws(regression.rate_draws(
         groups, groups.iloc[:, :0], np.log(mu / (1 - mu)), np.empty((500, 0)), alpha + beta,

@@ -160,7 +160,9 @@ def check_pairs(pairs: pd.DataFrame, rng: np.random.Generator, *, a=None, b=None
         Columns ``trials``, ``successes`` and ``count`` (:func:`pooling.estimates.fold`).
     rng : numpy.random.Generator
     a, b : numpy.ndarray, optional
-        Each pair's posterior Beta at each draw, shape ``(draws, pairs)`` or ``(draws, 1)``.
+        The population's Beta at each draw, shape ``(draws, 1)`` or ``(draws, pairs)``: each
+        pair's posterior is ``Beta(a + y, b + N - y)``, formed a block of draws at a time, so
+        that no ``(draws, pairs)`` array of them is held.
     rate : numpy.ndarray, optional
         Instead of ``a`` and ``b``: one rate shared by every group at each draw (full pooling).
 
@@ -170,6 +172,7 @@ def check_pairs(pairs: pd.DataFrame, rng: np.random.Generator, *, a=None, b=None
         As :func:`check`'s.
     """
     trials = pairs["trials"].to_numpy(float)
+    y = pairs["successes"].to_numpy(float)
     counts = pairs["count"].to_numpy(float)
     where = bins(trials, counts)
     n_bins = int(where.max()) + 1
@@ -183,7 +186,7 @@ def check_pairs(pairs: pd.DataFrame, rng: np.random.Generator, *, a=None, b=None
             r = np.asarray(rate, float)[part, None]
             mean, variance = r * trials, r * (1 - r) * trials
         else:
-            aa, bb = a[part], b[part]
+            aa, bb = a[part] + y, b[part] + trials - y
             total = aa + bb  # the variance of a beta-binomial count
             mean = trials * aa / total
             variance = trials * aa * bb * (total + trials) / (total**2 * (total + 1))

@@ -384,12 +384,9 @@ class _RegressionFit:
                                         self.idata.posterior.sizes["chain"])  # fmt: skip
 
     def replicate(self):
-        """Each pair's posterior Beta at each draw, for the check against trials."""
-        y = self.pairs["successes"].to_numpy(float)
-        f = self.pairs["trials"].to_numpy(float) - y
+        """Each pair's population Beta at each draw, for the check against trials."""
         kept = _thinned(len(self.a))
-        alpha, beta = self._alpha[kept][:, self.row_of], self._beta[kept][:, self.row_of]
-        return alpha + y, beta + f
+        return self._alpha[kept][:, self.row_of], self._beta[kept][:, self.row_of]
 
 
 def _thinned(n_draws: int, most: int = CHECK_DRAWS):
@@ -418,8 +415,8 @@ def _model_checks(fit: _Fit, settings: dict):
     kept = _thinned(fit.alpha.size)
     tables = {
         "full_pooling": trials_check.check_pairs(pairs, rng, rate=rate),
-        "hierarchical": trials_check.check_pairs(pairs, rng, a=fit.alpha[kept, None] + y,
-                                                 b=fit.beta[kept, None] + f),
+        "hierarchical": trials_check.check_pairs(pairs, rng, a=fit.alpha[kept, None],
+                                                 b=fit.beta[kept, None]),
     }  # fmt: skip
     if fit.regression is not None:
         a, b = fit.regression.replicate()
