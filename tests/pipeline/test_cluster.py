@@ -18,7 +18,13 @@ from pooling.pipeline import cluster
 from pooling.runner.cli import main
 
 LABELS = {"group": "ad", "trials": "impressions", "successes": "clicks"}
-QUICK = {"DRAWS": 1000, "TUNE": 1000, "THRESHOLD": 0.3, "PREDICTORS": "log_trials"}
+QUICK = {
+    "DRAWS": 1000,
+    "TUNE": 1000,
+    "THRESHOLD": 0.3,
+    "PREDICTORS": "log_trials",
+    "REGRESSION_DRAWS": 500,
+}  # fewer draws than the exchangeable fit: each its own
 
 
 @pytest.fixture(scope="module")

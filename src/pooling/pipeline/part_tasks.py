@@ -18,9 +18,8 @@ from pooling.estimates import COLUMNS
 from pooling.pipeline.parts import row_keys
 
 __all__ = ["MODELS", "located", "name_hashes", "pair_table", "part_file", "problem",
-           "rank_chunk", "rank_errors", "rank_function", "regression_population",
-           "regression_table", "repeated", "rows_at", "with_q_values", "with_ranks",
-           "write_part"]  # fmt: skip
+           "rank_chunk", "rank_errors", "rank_function", "regression_table", "repeated",
+           "rows_at", "with_q_values", "with_ranks", "write_part"]  # fmt: skip
 
 #: The models of the table, in the order of its rows (the last with ``PREDICTORS`` only).
 MODELS = ("no_pooling", "full_pooling", "hierarchical", "hierarchical_regression")
@@ -93,8 +92,8 @@ def pair_table(
     return fit(pairs, threshold=threshold)
 
 
-def regression_table(pairs: pd.DataFrame, counts: np.ndarray, names: list[str], a, b, kappa,
-                     threshold: float | None) -> pd.DataFrame:  # fmt: skip
+def regression_table(pairs: pd.DataFrame, counts: np.ndarray, design: pd.DataFrame, a, b,
+                     kappa, threshold: float | None) -> pd.DataFrame:  # fmt: skip
     """The regression model's estimates of every distinct pair, without ranks.
 
     Parameters
@@ -103,38 +102,16 @@ def regression_table(pairs: pd.DataFrame, counts: np.ndarray, names: list[str], 
         Every distinct pair: ``trials`` and ``successes``.
     counts : numpy.ndarray
         Groups per pair.
-    names : list of str
-        The built-in predictors (:data:`pooling.predictors.BUILT_IN`).
+    design : pandas.DataFrame
+        The pairs' predictors (:func:`pooling.predictors.design`), in the same order.
     a, b, kappa : numpy.ndarray
         The flattened draws (``b``: ``(draws, predictors)``).
     threshold : float, optional
         As for :func:`pooling.estimates.no_pooling`.
     """
-    from pooling import predictors
-
-    pairs = pairs.assign(count=counts)
-    design = predictors.design(pairs, names, "PREDICTORS")
-    table = estimates.regression(pairs, design, a, b, kappa, threshold=threshold)
+    table = estimates.regression(pairs.assign(count=counts), design.set_axis(pairs.index), a, b,
+                                 kappa, threshold=threshold)  # fmt: skip
     return table.reset_index(drop=True)
-
-
-def regression_population(pairs: pd.DataFrame, counts: np.ndarray, names: list[str], a, b,
-                          kappa) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """The regression's population Beta of every distinct pair at each draw: ``alpha, beta``
-    of shape ``(draws, pairs)``, for :func:`rank_function`.
-
-    Parameters
-    ----------
-    pairs, counts, names :
-        As for :func:`regression_table`.
-    a, b, kappa : numpy.ndarray
-        The draws to keep (``b``: ``(draws, predictors)``).
-    """
-    from pooling import predictors, regression
-
-    design = predictors.design(pairs.assign(count=counts), names, "PREDICTORS")
-    mu = regression.means(design.to_numpy(float), a, b)
-    return mu * kappa[:, None], (1 - mu) * kappa[:, None]
 
 
 def rank_function(pairs: pd.DataFrame, counts: np.ndarray, alpha, beta, seed: int,

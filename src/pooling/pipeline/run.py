@@ -364,7 +364,6 @@ class _RegressionFit:
         self.hyper.index = [f"{name} (hierarchical_regression)" for name in self.hyper.index]
         mu = regression.means(rows[self.design.columns].to_numpy(float), self.a, self.b)
         self._alpha, self._beta = mu * self.kappa[:, None], (1 - mu) * self.kappa[:, None]
-        self.names = names
 
     def check(self, table) -> None:
         """With one predictor, the listed pairs' estimates and every pair's mean against the
@@ -383,9 +382,9 @@ class _RegressionFit:
         checks.assert_means_match_exact(estimated, self.grid.means(self.rows), conditional,
                                         self.idata.posterior.sizes["chain"])  # fmt: skip
 
-    def replicate(self):
-        """Each pair's population Beta at each draw, for the check against trials."""
-        kept = _thinned(len(self.a))
+    def population(self, kept):
+        """Each pair's population Beta at the draws ``kept``: ``alpha, beta``, ``(draws,
+        pairs)``."""
         return self._alpha[kept][:, self.row_of], self._beta[kept][:, self.row_of]
 
 
@@ -419,7 +418,7 @@ def _model_checks(fit: _Fit, settings: dict):
                                                  b=fit.beta[kept, None]),
     }  # fmt: skip
     if fit.regression is not None:
-        a, b = fit.regression.replicate()
+        a, b = fit.regression.population(_thinned(fit.regression.a.size))
         tables["hierarchical_regression"] = trials_check.check_pairs(pairs, rng, a=a, b=b)
     advice = ("try PREDICTORS=log_trials_cubic" if fit.regression is not None else
               "try PREDICTORS=log_trials")  # fmt: skip
@@ -475,10 +474,11 @@ def _pair_tables(fit: _Fit, threshold):
     if fit.regression is not None:
         reg = fit.regression
         tables["hierarchical_regression"] = delayed(part_tasks.regression_table)(
-            shared, counts, reg.names, reg.a, reg.b, reg.kappa, threshold
+            shared, counts, reg.design, reg.a, reg.b, reg.kappa, threshold
         )
-        populations["hierarchical_regression"] = delayed(part_tasks.regression_population, nout=2)(
-            shared, counts, reg.names, reg.a[kept], reg.b[kept], reg.kappa[kept]
+        # Its own draws: the regression has 06's number of them, not 03's.
+        populations["hierarchical_regression"] = reg.population(
+            _thinned(reg.a.size, estimates.RANK_DRAWS)
         )
     errors = {}
     for model, (a, b) in populations.items():
