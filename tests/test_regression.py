@@ -9,7 +9,7 @@ import pytest
 from pooling import checks, estimates, predictors, regression, trials_check
 from pooling.data import load_groups
 from pooling.exact.regression import RegressionPosterior
-from pooling.fits import CompiledSampler, model_variables
+from pooling.folded_regression import FoldedRegression, log_gamma_digamma
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +23,19 @@ def rats():
 def fit(rats):
     groups, design, _ = rats
     rows, _ = regression.fold(groups, design)
-    model = regression.model(rows, list(design.columns))
-    idata = CompiledSampler(model, "nutpie", "low rank").sample(
+    return FoldedRegression(rows, list(design.columns)).sample(
         draws=1000, tune=1000, chains=4, target_accept=0.95, seed=5
     )
-    return model_variables(idata, model)
+
+
+def test_the_same_seed_gives_the_same_draws(rats, fit):
+    groups, design, _ = rats
+    rows, _ = regression.fold(groups, design)
+    again = FoldedRegression(rows, list(design.columns)).sample(
+        draws=1000, tune=1000, chains=4, target_accept=0.95, seed=5
+    )
+    for name in ("a", "b", "kappa"):
+        np.testing.assert_array_equal(again.posterior[name], fit.posterior[name])
 
 
 def test_the_fit_agrees_with_the_exact_grid(rats, fit):
@@ -38,13 +46,13 @@ def test_the_fit_agrees_with_the_exact_grid(rats, fit):
     assert list(table.index) == ["a", "b[log_trials]", "kappa"]
 
 
-def test_the_library_model_is_the_notebooks_beta_binomial(rats):
-    """The log Gamma form equals pm.BetaBinomial's log probability, up to a constant."""
+def test_the_folded_density_is_the_notebooks_beta_binomial(rats):
+    """The compiled log density and its gradient equal pm.BetaBinomial's, up to a constant."""
     import pymc as pm
 
     groups, design, _ = rats
     rows, _ = regression.fold(groups, design)
-    fast = regression.model(rows, ["log_trials"])
+    folded = FoldedRegression(rows, ["log_trials"])
     with pm.Model(coords={"predictor": ["log_trials"]}) as plain:
         a, b = pm.Normal("a", 0, 1.5), pm.Normal("b", 0, 1, dims="predictor")
         kappa = pm.LogNormal("kappa", 3, 2)
@@ -53,12 +61,51 @@ def test_the_library_model_is_the_notebooks_beta_binomial(rats):
                                       beta=(1 - mu) * kappa)  # fmt: skip
         pm.Potential("y", (rows["count"].to_numpy()
                            * pm.logp(counts, rows["successes"].to_numpy())).sum())  # fmt: skip
+    logp, dlogp = plain.compile_logp(), plain.compile_dlogp()
+    # Near the mode (Taylor series about it) and far from it (log Gammas).
     points = [
-        {"a": -1.9, "b": np.array([0.3]), "kappa_log__": 3.1},
-        {"a": -1.2, "b": np.array([-0.4]), "kappa_log__": 1.0},
+        folded.anchor,
+        folded.anchor + [0.05, -0.03, 0.1],
+        [-1.2, -0.4, 1.0],
+        [-3.0, 1.5, 6.0],
     ]
-    differences = [np.subtract(*[m.compile_logp()(p) for p in points]) for m in (fast, plain)]
-    assert differences[0] == pytest.approx(differences[1], abs=1e-8)
+    values, plain_values = [], []
+    for point in points:
+        value, gradient = folded.value_and_gradient(point)
+        at = {"a": point[0], "b": np.array([point[1]]), "kappa_log__": point[2]}
+        values.append(value)
+        plain_values.append(logp(at))
+        np.testing.assert_allclose(gradient, dlogp(at), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(np.subtract(values, values[0]),
+                               np.subtract(plain_values, plain_values[0]), atol=1e-8)  # fmt: skip
+
+
+def test_the_taylor_series_give_the_log_gammas(rats):
+    """Anchored or not, the same density and gradient, near the anchor and far from it."""
+    groups, design, _ = rats
+    rows, _ = regression.fold(groups, design)
+    anchored = FoldedRegression(rows, ["log_trials"])
+    direct = FoldedRegression(rows, ["log_trials"], expand=False)
+    rng = np.random.default_rng(3)
+    for scale in (1e-6, 1e-3, 0.03, 0.3, 3.0):
+        for point in anchored.anchor + rng.normal(0, scale, (5, 3)):
+            value, gradient = anchored.value_and_gradient(point)
+            expected, expected_gradient = direct.value_and_gradient(point)
+            assert value == pytest.approx(expected, rel=1e-13, abs=1e-9)
+            np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-10, atol=1e-9)
+    points = anchored.anchor + rng.normal(0, 0.1, (7, 3))
+    np.testing.assert_allclose(anchored.log_density(points),
+                               [direct.value_and_gradient(p)[0] for p in points],
+                               rtol=1e-13)  # fmt: skip
+
+
+def test_log_gamma_and_digamma_match_scipy():
+    from scipy import special
+
+    z = np.r_[np.logspace(-300, 300, 601), np.linspace(0.01, 40, 4001)]
+    values = np.array([log_gamma_digamma(v) for v in z])
+    for got, expected in zip(values.T, (special.gammaln(z), special.psi(z)), strict=True):
+        assert np.max(np.abs(got - expected) / np.maximum(1, np.abs(expected))) < 1e-13
 
 
 @pytest.fixture(scope="module")

@@ -421,7 +421,8 @@ def assert_estimates_match_exact(
 
 
 def assert_means_match_exact(means: np.ndarray, exact_means: np.ndarray,
-                             conditional: np.ndarray, chains: int) -> pd.Series:  # fmt: skip
+                             conditional: np.ndarray, chains: int,
+                             used: np.ndarray | None = None) -> pd.Series:  # fmt: skip
     """Check every group's posterior mean against the exact one, within its Monte Carlo error.
 
     Parameters
@@ -434,6 +435,8 @@ def assert_means_match_exact(means: np.ndarray, exact_means: np.ndarray,
         :func:`pooling.estimates.mixture_draws` keeps, so its error is the MCSE of that
         average.
     chains : int
+    used : numpy.ndarray, optional
+        When ``conditional`` holds those kept draws only: which they are.
 
     Returns
     -------
@@ -446,17 +449,18 @@ def assert_means_match_exact(means: np.ndarray, exact_means: np.ndarray,
     CheckFailed
         When some row's mean is further from the exact one than the tolerance.
     """
-    import xarray as xr
-
     from pooling.estimates import mixture_draws
+    from pooling.mcse import mcse_of_means
 
-    used = mixture_draws(len(conditional), conditional.shape[1])
-    if used.size < len(conditional):  # one sequence, in the order of the flattened chains
-        conditional = conditional[used][None]
-    else:
+    if used is None:
+        used = mixture_draws(len(conditional), conditional.shape[1])
+        conditional = conditional[used]
+    if used.size == used[-1] + 1:  # every draw: the chains apart
         conditional = conditional.reshape(chains, -1, conditional.shape[1])
-    mcse = az.mcse(xr.DataArray(conditional, dims=("chain", "draw", "row")), method="mean")
-    z = np.abs(np.asarray(means) - np.asarray(exact_means)) / (mcse.to_numpy() + 1e-12)
+    else:  # one sequence, in the order of the flattened chains
+        conditional = conditional[None]
+    z = np.abs(np.asarray(means) - np.asarray(exact_means)) / (mcse_of_means(conditional)
+                                                              + 1e-12)  # fmt: skip
     tolerance = mcse_tolerance(len(z))
     result = pd.Series({"rows": len(z), "largest_z": float(z.max()), "tolerance": tolerance,
                         "ok": bool(z.max() <= tolerance)})  # fmt: skip

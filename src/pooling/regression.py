@@ -6,8 +6,10 @@
 With ``b = 0`` it is notebook 3's exchangeable model in the coordinates
 ``mu = alpha / (alpha + beta)`` and ``kappa = alpha + beta``. Each ``theta_i`` integrates out
 to a beta-binomial likelihood, which depends on a group only through its predictors and
-counts: groups with the same ``(x_i, N_i, y_i)`` share one term (:func:`fold`), so with
-``log_trials`` or category predictors the cost of a fit does not grow with the groups.
+counts: groups with the same ``(x_i, N_i, y_i)`` share one term (:func:`fold`), and
+:mod:`pooling.folded_regression` fits it at a cost per distinct predictor row near the
+posterior mode, so with ``log_trials`` or category predictors the cost of a fit does not
+grow with the groups.
 Given ``(a, b, kappa)`` each group's rate is ``Beta(mu_i kappa + y_i, (1 - mu_i) kappa +
 N_i - y_i)``, from which every estimate follows (:func:`pooling.estimates.regression`).
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["PRIORS", "fold", "log_predictive", "loo", "means", "model", "rate_draws"]
+__all__ = ["PRIORS", "fold", "log_predictive", "loo", "means", "rate_draws"]
 
 #: The priors' parameters: ``a ~ Normal(0, a_sd)``, ``b ~ Normal(0, b_sd)``,
 #: ``log kappa ~ Normal(log_kappa_mean, log_kappa_sd)``.
@@ -61,55 +63,6 @@ def fold(groups: pd.DataFrame, design: pd.DataFrame) -> tuple[pd.DataFrame, np.n
     rows[["trials", "successes"]] = rows[["trials", "successes"]].astype(np.int64)
     rows["count"] = np.bincount(inverse, weights, len(distinct)).round().astype(np.int64)
     return rows, inverse
-
-
-def model(rows: pd.DataFrame, predictors: list[str], priors: dict | None = None):
-    """The regression model with theta integrated out, over folded rows.
-
-    Parameters
-    ----------
-    rows : pandas.DataFrame
-        :func:`fold`'s rows.
-    predictors : list of str
-        The predictor columns of ``rows``.
-    priors : dict, optional
-        :data:`PRIORS`, or some of its entries replaced.
-
-    Returns
-    -------
-    pymc.Model
-        Free ``a``, ``b`` (dim ``predictor``) and ``kappa``; the likelihood is the potential
-        ``y``: each row's beta-binomial log probability times its ``count``, up to a
-        constant, as sums of log Gammas (notebook 6 writes the same with
-        ``pm.BetaBinomial``).
-    """
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    p = {**PRIORS, **(priors or {})}
-    rows = rows[rows["trials"] > 0]  # groups without trials add nothing
-    count = rows["count"].to_numpy(float)
-    y = rows["successes"].to_numpy(float)
-    f = rows["trials"].to_numpy(float) - y
-    # Terms in alpha and beta once per distinct predictor row, in kappa once per distinct
-    # number of trials: half the log Gammas of the beta-binomial written per row.
-    xs, x_of = np.unique(rows[predictors].to_numpy(float), axis=0, return_inverse=True)
-    x_of = x_of.ravel()
-    ns, n_of = np.unique(rows["trials"].to_numpy(float), return_inverse=True)
-    x_count, n_count = np.bincount(x_of, count, len(xs)), np.bincount(n_of.ravel(), count, len(ns))
-    with pm.Model(coords={"predictor": predictors}) as regression_model:
-        a = pm.Normal("a", 0.0, p["a_sd"])
-        b = pm.Normal("b", 0.0, p["b_sd"], dims="predictor")
-        kappa = pm.LogNormal("kappa", p["log_kappa_mean"], p["log_kappa_sd"])
-        mu = pm.math.invlogit(a + pm.math.dot(xs, b))
-        alpha, beta = mu * kappa, (1 - mu) * kappa
-        by_row = pt.gammaln(alpha[x_of] + y) + pt.gammaln(beta[x_of] + f)
-        by_x = pt.gammaln(alpha) + pt.gammaln(beta)
-        log_likelihood = ((count * by_row).sum() - (x_count * by_x).sum()
-                          - (n_count * pt.gammaln(kappa + ns)).sum()
-                          + count.sum() * pt.gammaln(kappa))  # fmt: skip
-        pm.Potential("y", log_likelihood)
-    return regression_model
 
 
 def means(x: np.ndarray, a, b) -> np.ndarray:

@@ -145,7 +145,7 @@ def _bin_statistics(groups: pd.DataFrame) -> tuple[np.ndarray, dict]:
 
 
 def check_pairs(pairs: pd.DataFrame, rng: np.random.Generator, *, a=None, b=None,
-                rate=None) -> pd.DataFrame:  # fmt: skip
+                rate=None, columns=None) -> pd.DataFrame:  # fmt: skip
     """:func:`check` on a folded table, from the population's draws alone.
 
     Given a draw, each group's rate has a posterior of its own (``Beta(a, b)``, or one common
@@ -165,6 +165,9 @@ def check_pairs(pairs: pd.DataFrame, rng: np.random.Generator, *, a=None, b=None
         that no ``(draws, pairs)`` array of them is held.
     rate : numpy.ndarray, optional
         Instead of ``a`` and ``b``: one rate shared by every group at each draw (full pooling).
+    columns : numpy.ndarray, optional
+        Each pair's column of ``a`` and ``b``, when they have one per predictor row (the
+        regression) rather than per pair.
 
     Returns
     -------
@@ -186,7 +189,12 @@ def check_pairs(pairs: pd.DataFrame, rng: np.random.Generator, *, a=None, b=None
             r = np.asarray(rate, float)[part, None]
             mean, variance = r * trials, r * (1 - r) * trials
         else:
-            aa, bb = a[part] + y, b[part] + trials - y
+            aa, bb = (
+                (a[part], b[part])
+                if columns is None
+                else (a[part][:, columns], b[part][:, columns])
+            )
+            aa, bb = aa + y, bb + trials - y
             total = aa + bb  # the variance of a beta-binomial count
             mean = trials * aa / total
             variance = trials * aa * bb * (total + trials) / (total**2 * (total + 1))

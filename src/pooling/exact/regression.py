@@ -4,10 +4,12 @@ The model of :mod:`pooling.regression`, with each ``theta_i`` integrated out, ha
 three-dimensional posterior when there is one predictor. It is computed here on a regular
 grid in ``(a, b, log kappa)``, independent of any sampler: the grid's box starts from the
 Laplace approximation at the mode and is redrawn until it holds everything within
-``exp(-40)`` of the peak, as :mod:`pooling.exact.grid` does for ``(log alpha, log beta)``.
+``exp(-PEAK_DROP)`` of the peak, as :mod:`pooling.exact.grid` does for ``(log alpha, log
+beta)``. The densities come from :class:`pooling.folded_regression.FoldedRegression`, on
+every core; notebook 6's model, written with ``pm.BetaBinomial``, checks them.
 The rates follow as finite mixtures of Betas over the grid's weights. Past one predictor the
-grid would need too many points; there simulation-based calibration (notebook 5) is the
-check.
+grid would need too many points; there simulation-based calibration (notebook 5) checks the
+fit, and the estimates run says so.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from pooling.exact.conjugate import QUANTILES, SUMMARY_COLUMNS
 from pooling.exact.numerics import mixture_quantile, quantiles_from_density
+from pooling.folded_regression import FoldedRegression
 from pooling.regression import PRIORS, fold
 
 __all__ = ["PEAK_DROP", "RegressionPosterior"]
@@ -29,8 +32,6 @@ __all__ = ["PEAK_DROP", "RegressionPosterior"]
 PEAK_DROP = 30.0
 #: The box never extends past this many prior standard deviations from the prior's centre.
 PRIOR_SDS = 10.0
-#: Grid points evaluated at once (each costs one term per folded row).
-CHUNK_POINTS = 512
 #: Terms (grid points times folded rows) that a final grid may cost: small tables get more
 #: points per axis than :attr:`RegressionPosterior.n_grid`, up to :data:`MOST_POINTS`.
 GRID_TERMS = 300_000_000
@@ -61,6 +62,8 @@ class RegressionPosterior:
     n_grid : int, optional
         Fewest grid points per axis of the final grid (more for small tables:
         :data:`GRID_TERMS`).
+    folded : FoldedRegression, optional
+        The same groups' folded log posterior, when it is at hand already.
 
     Raises
     ------
@@ -69,7 +72,7 @@ class RegressionPosterior:
     """
 
     def __init__(self, groups: pd.DataFrame, design: pd.DataFrame, priors: dict | None = None,
-                 n_grid: int = 25):  # fmt: skip
+                 n_grid: int = 25, folded: FoldedRegression | None = None):  # fmt: skip
         if design.shape[1] != 1:
             raise ValueError(f"the exact grid takes one predictor, not {design.shape[1]} "
                              f"({', '.join(design.columns)}); past one, SBC is the "
@@ -82,17 +85,8 @@ class RegressionPosterior:
         self.trials = groups["trials"].to_numpy(float)
         self.successes = groups["successes"].to_numpy(float)
         rows, _ = fold(groups, design)
-        rows = rows[rows["trials"] > 0]  # groups without trials add nothing
-        # Terms in alpha_x and beta_x once per distinct predictor value, in kappa once per
-        # distinct number of trials, and in the successes and failures once per folded row.
-        self._xs, where = np.unique(rows[self.predictor].to_numpy(float), return_inverse=True)
-        count = rows["count"].to_numpy(float)
-        self._row_x, self._row_count = where.ravel(), count
-        self._row_y = rows["successes"].to_numpy(float)
-        self._row_f = rows["trials"].to_numpy(float) - self._row_y
-        self._x_count = np.bincount(self._row_x, count, self._xs.size)
-        self._ns, n_where = np.unique(rows["trials"].to_numpy(float), return_inverse=True)
-        self._n_count = np.bincount(n_where.ravel(), count, self._ns.size)
+        self._n_rows = int((rows["trials"] > 0).sum())
+        self._folded = folded or FoldedRegression(rows, [self.predictor], self.priors)
 
     # -- density ------------------------------------------------------------------------
     def log_density(self, a, b, log_kappa) -> np.ndarray:
@@ -109,44 +103,14 @@ class RegressionPosterior:
             Log prior + beta-binomial log likelihood, up to a constant.
         """
         a, b, lk = np.broadcast_arrays(*(np.asarray(v, float) for v in (a, b, log_kappa)))
-        shape = a.shape
-        a, b, lk = a.ravel(), b.ravel(), lk.ravel()
-        p = self.priors
-        out = (-0.5 * (a / p["a_sd"]) ** 2 - 0.5 * (b / p["b_sd"]) ** 2
-               - 0.5 * ((lk - p["log_kappa_mean"]) / p["log_kappa_sd"]) ** 2)  # fmt: skip
-        for start in range(0, a.size, CHUNK_POINTS):
-            part = slice(start, start + CHUNK_POINTS)
-            out[part] += self._log_likelihood(a[part, None], b[part, None], lk[part, None])
-        return out.reshape(shape)
-
-    def _log_likelihood(self, a, b, log_kappa) -> np.ndarray:
-        kappa = np.exp(log_kappa)
-        # log mu and log(1 - mu) without rounding: alpha and beta stay exact far from 1/2.
-        eta = a + b * self._xs
-        alpha = np.exp(log_kappa - np.logaddexp(0, -eta))
-        beta = np.exp(log_kappa - np.logaddexp(0, eta))
-        rows = (
-            special.gammaln(alpha[:, self._row_x] + self._row_y)
-            + special.gammaln(beta[:, self._row_x] + self._row_f)
-        ) @ self._row_count
-        by_x = (special.gammaln(alpha) + special.gammaln(beta)) @ self._x_count
-        by_n = special.gammaln(kappa + self._ns) @ self._n_count
-        return rows - by_x - by_n + self._n_count.sum() * special.gammaln(kappa[:, 0])
+        points = np.stack([a.ravel(), b.ravel(), lk.ravel()], axis=1)
+        return self._folded.log_density(points).reshape(a.shape)
 
     # -- the grid -------------------------------------------------------------------------
     @cached_property
     def mode(self) -> np.ndarray:
         """The posterior mode of ``(a, b, log kappa)``."""
-        rated = self.trials > 0
-        pooled = (self.successes[rated].sum() + 0.5) / (self.trials[rated].sum() + 1)
-        start = np.array([special.logit(pooled), 0.0, self.priors["log_kappa_mean"]])
-
-        def negative(point):
-            return -float(self.log_density(*point))
-
-        tolerances = {"xatol": 1e-9, "fatol": 1e-9, "maxiter": 6000}
-        found = optimize.minimize(negative, start, method="Nelder-Mead", options=tolerances)
-        return found.x
+        return self._folded.mode() if self._folded.anchor is None else self._folded.anchor
 
     def _laplace_sd(self) -> np.ndarray:
         """Marginal sds from the curvature at the mode (central differences)."""
@@ -210,7 +174,7 @@ class RegressionPosterior:
             if settled:
                 break
         spans = _clipped(spans, limits)
-        affordable = int((GRID_TERMS / max(len(self._row_y), 1)) ** (1 / 3))
+        affordable = int((GRID_TERMS / max(self._n_rows, 1)) ** (1 / 3))
         n = max(self.n_grid, min(MOST_POINTS, affordable))
         while True:
             result = self._evaluate([np.linspace(lo, hi, n) for lo, hi in spans])
@@ -322,12 +286,18 @@ class RegressionPosterior:
             :func:`pooling.regression.fold`'s rows (the predictor, ``trials``, ``successes``).
         """
         a, b, kappa, w = self._points()
-        x = rows[self.predictor].to_numpy(float)
-        n, y = rows["trials"].to_numpy(float), rows["successes"].to_numpy(float)
-        out = np.empty(len(rows))
+        # Given a point, a row's mean is (mu kappa + y) / (kappa + N): linear in y, so each
+        # distinct (x, N) needs two sums over the points, whatever its number of rows.
+        keys = rows[[self.predictor, "trials"]].to_numpy(float)
+        distinct, where = np.unique(keys, axis=0, return_inverse=True)
+        x, n = distinct[:, 0], distinct[:, 1]
+        offset, slope = np.empty(len(distinct)), np.empty(len(distinct))
         step = max(2_000_000 // a.size, 1)
-        for start in range(0, len(rows), step):
+        for start in range(0, len(distinct), step):
             part = slice(start, start + step)
             mu = special.expit(a[:, None] + b[:, None] * x[part])
-            out[part] = w @ ((mu * kappa[:, None] + y[part]) / (kappa[:, None] + n[part]))
-        return out
+            share = w[:, None] / (kappa[:, None] + n[part])
+            offset[part] = (mu * kappa[:, None] * share).sum(axis=0)
+            slope[part] = share.sum(axis=0)
+        where = where.ravel()
+        return offset[where] + rows["successes"].to_numpy(float) * slope[where]

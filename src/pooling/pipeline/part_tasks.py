@@ -92,30 +92,50 @@ def pair_table(
     return fit(pairs, threshold=threshold)
 
 
-def regression_table(pairs: pd.DataFrame, counts: np.ndarray, design: pd.DataFrame, a, b,
-                     kappa, threshold: float | None) -> pd.DataFrame:  # fmt: skip
-    """The regression model's estimates of every distinct pair, without ranks.
+def regression_table(
+    pairs: pd.DataFrame,
+    design: pd.DataFrame,
+    a,
+    b,
+    kappa,
+    rows: slice = slice(None),
+    threshold: float | None = None,
+) -> pd.DataFrame:
+    """The regression model's estimates of some distinct pairs, without ranks.
 
     Parameters
     ----------
     pairs : pandas.DataFrame
         Every distinct pair: ``trials`` and ``successes``.
-    counts : numpy.ndarray
-        Groups per pair.
     design : pandas.DataFrame
         The pairs' predictors (:func:`pooling.predictors.design`), in the same order.
     a, b, kappa : numpy.ndarray
-        The flattened draws (``b``: ``(draws, predictors)``).
+        The draws its mixtures average over (``b``: ``(draws, predictors)``).
+    rows : slice, optional
+        The pairs to take (a chunk); default all.
     threshold : float, optional
         As for :func:`pooling.estimates.no_pooling`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`pair_table`'s.
     """
-    table = estimates.regression(pairs.assign(count=counts), design.set_axis(pairs.index), a, b,
-                                 kappa, threshold=threshold)  # fmt: skip
+    pairs = pairs.iloc[rows]
+    table = estimates.regression(pairs, design.iloc[rows].set_axis(pairs.index), a, b, kappa,
+                                 threshold=threshold)  # fmt: skip
     return table.reset_index(drop=True)
 
 
-def rank_function(pairs: pd.DataFrame, counts: np.ndarray, alpha, beta, seed: int,
-                  model: str) -> estimates.RankFunction:  # fmt: skip
+def rank_function(
+    pairs: pd.DataFrame,
+    counts: np.ndarray,
+    alpha,
+    beta,
+    seed: int,
+    model: str,
+    columns: np.ndarray | None = None,
+) -> estimates.RankFunction:
     """A model's rank function over every distinct pair (:class:`pooling.estimates.RankFunction`).
 
     A pure function of its arguments: its draws come from a generator seeded by ``seed`` and
@@ -123,17 +143,23 @@ def rank_function(pairs: pd.DataFrame, counts: np.ndarray, alpha, beta, seed: in
 
     Parameters
     ----------
-    pairs, counts :
-        As for :func:`regression_table`.
+    pairs : pandas.DataFrame
+        Every distinct pair: ``trials`` and ``successes``.
+    counts : numpy.ndarray
+        Groups per pair.
     alpha, beta : numpy.ndarray
-        The population's Beta at each draw: ``(draws,)``, or ``(draws, pairs)`` when it
-        differs between pairs (the regression).
+        The population's Beta at each draw: ``(draws,)``, or ``(draws, predictor rows)``
+        when it differs between pairs (the regression).
     seed : int
         The run's seed.
     model : str
         ``hierarchical`` or ``hierarchical_regression``.
+    columns : numpy.ndarray, optional
+        With a population per predictor row: each pair's row.
     """
     rng = np.random.default_rng([seed, 5, MODELS.index(model)])
+    if columns is not None:
+        alpha, beta = alpha[:, columns], beta[:, columns]
     return estimates.rank_function(pairs.assign(count=counts), alpha, beta, rng)
 
 

@@ -327,22 +327,23 @@ class _RegressionFit:
     """
 
     def __init__(self, pairs, names: list[str], settings: dict):
+        import numpy as np
+
         from pooling import checks, predictors, regression, selection
         from pooling.exact.regression import RegressionPosterior
-        from pooling.fits import CompiledSampler, model_variables
+        from pooling.folded_regression import FoldedRegression
 
         self.pairs = pairs
         self.design = predictors.design(pairs, names, "PREDICTORS")
         rows, self.row_of = regression.fold(pairs, self.design)
         self.rows = rows
-        model = regression.model(rows, list(self.design.columns))
+        folded = FoldedRegression(rows, list(self.design.columns))
         # Notebook 6's settings: a low-rank mass matrix follows the correlation of a and b.
-        sampler = CompiledSampler(model, "nutpie", "low rank")
-        self.idata = model_variables(sampler.sample(
+        self.idata = folded.sample(
             draws=settings["REGRESSION_DRAWS"], tune=settings["REGRESSION_TUNE"],
             chains=settings["CHAINS"], target_accept=settings["MARGINAL_TARGET_ACCEPT"],
-            seed=settings["SEED"],
-        ), model)  # fmt: skip
+            seed=settings["SEED"], mass_matrix="low rank",
+        )  # fmt: skip
         convergence = checks.assert_converged(self.idata, ["a", "b", "kappa"])
         divergent = checks.assert_no_divergences(self.idata)
         post = self.idata.posterior
@@ -354,7 +355,7 @@ class _RegressionFit:
         self.grid = None
         self.checked = " (more than one predictor: no exact grid to check against)"
         if self.design.shape[1] == 1:
-            self.grid = RegressionPosterior(pairs, self.design)
+            self.grid = RegressionPosterior(pairs, self.design, folded=folded)
             self.listed = selection.select_groups(pairs)
             self.exact_summary = self.grid.summary(pairs.index[self.listed])
             agreement = checks.assert_matches_exact(self.idata, self.exact_summary.iloc[:3])
@@ -362,7 +363,14 @@ class _RegressionFit:
                                                     "exact_q03", "q97", "exact_q97"]])  # fmt: skip
             self.checked = " against the exact posterior"
         self.hyper.index = [f"{name} (hierarchical_regression)" for name in self.hyper.index]
-        mu = regression.means(rows[self.design.columns].to_numpy(float), self.a, self.b)
+        # The population differs between predictor rows only: a few thousand with
+        # log_trials, however many pairs.
+        xs, x_of_row = np.unique(rows[self.design.columns].to_numpy(float), axis=0,
+                                 return_inverse=True)  # fmt: skip
+        self.x_of_row = x_of_row.ravel()
+        #: Each pair's column of :meth:`population`'s arrays.
+        self.columns = self.x_of_row[self.row_of]
+        mu = regression.means(xs, self.a, self.b)
         self._alpha, self._beta = mu * self.kappa[:, None], (1 - mu) * self.kappa[:, None]
 
     def check(self, table) -> None:
@@ -372,20 +380,26 @@ class _RegressionFit:
 
         if self.grid is None:
             return
+        from pooling.estimates import mixture_draws
+
         table = table.set_axis(self.pairs.index)
         listed = table.iloc[self.listed]
         checks.assert_estimates_match_exact(listed, self.idata, self.exact_summary, self.pairs,
                                             self.design)  # fmt: skip
         y, n = self.rows["successes"].to_numpy(), self.rows["trials"].to_numpy()
-        conditional = (self._alpha + y) / (self._alpha + self._beta + n)
+        # Only the draws that the estimates average over (as the check takes them).
+        used = mixture_draws(self.a.size, len(self.rows))
+        alpha, beta = self.population(used)
+        alpha, beta = alpha[:, self.x_of_row], beta[:, self.x_of_row]
+        conditional = (alpha + y) / (alpha + beta + n)
         estimated = table["mean"].groupby(self.row_of).first().to_numpy()
         checks.assert_means_match_exact(estimated, self.grid.means(self.rows), conditional,
-                                        self.idata.posterior.sizes["chain"])  # fmt: skip
+                                        self.idata.posterior.sizes["chain"], used)  # fmt: skip
 
     def population(self, kept):
-        """Each pair's population Beta at the draws ``kept``: ``alpha, beta``, ``(draws,
-        pairs)``."""
-        return self._alpha[kept][:, self.row_of], self._beta[kept][:, self.row_of]
+        """The population's Beta at the draws ``kept``: ``alpha, beta``, ``(draws, predictor
+        rows)``; a pair's is the column :attr:`columns` gives."""
+        return self._alpha[kept], self._beta[kept]
 
 
 def _thinned(n_draws: int, most: int = CHECK_DRAWS):
@@ -419,7 +433,9 @@ def _model_checks(fit: _Fit, settings: dict):
     }  # fmt: skip
     if fit.regression is not None:
         a, b = fit.regression.population(_thinned(fit.regression.a.size))
-        tables["hierarchical_regression"] = trials_check.check_pairs(pairs, rng, a=a, b=b)
+        tables["hierarchical_regression"] = trials_check.check_pairs(
+            pairs, rng, a=a, b=b, columns=fit.regression.columns
+        )
     advice = ("try PREDICTORS=log_trials_cubic" if fit.regression is not None else
               "try PREDICTORS=log_trials")  # fmt: skip
     for model, table in tables.items():
@@ -461,6 +477,16 @@ def _pair_tables(fit: _Fit, threshold):
         "hierarchical": tuple([pair_table, "hierarchical", shared, alpha, beta, slice(k, k + chunk)]
                               for k in range(0, len(pairs), chunk)),
     }  # fmt: skip
+    reg = fit.regression
+    if reg is not None:
+        # The draws that its check of every mean takes (mixture_draws of all its rows).
+        used = estimates.mixture_draws(reg.a.size, len(reg.rows))
+        step = max(min(PAIR_CHUNK, estimates.MIXTURE_BUDGET // len(used)), 1)
+        design = cluster.shared(reg.design)
+        pieces["hierarchical_regression"] = tuple(
+            [part_tasks.regression_table, shared, design, reg.a[used], reg.b[used],
+             reg.kappa[used], slice(k, k + step)] for k in range(0, len(pairs), step)
+        )  # fmt: skip
     weights = {"full_pooling": np.array([fit.n_groups])}
     tables = {
         model: delayed(with_q_values)(
@@ -470,19 +496,17 @@ def _pair_tables(fit: _Fit, threshold):
         for model, calls in pieces.items()
     }
     kept = _thinned(fit.alpha.size, estimates.RANK_DRAWS)
-    populations = {"hierarchical": (fit.alpha[kept], fit.beta[kept])}
-    if fit.regression is not None:
-        reg = fit.regression
-        tables["hierarchical_regression"] = delayed(part_tasks.regression_table)(
-            shared, counts, reg.design, reg.a, reg.b, reg.kappa, threshold
-        )
+    populations = {"hierarchical": (fit.alpha[kept], fit.beta[kept], None)}
+    if reg is not None:
         # Its own draws: the regression has 06's number of them, not 03's.
-        populations["hierarchical_regression"] = reg.population(
-            _thinned(reg.a.size, estimates.RANK_DRAWS)
+        populations["hierarchical_regression"] = (
+            *reg.population(_thinned(reg.a.size, estimates.RANK_DRAWS)),
+            reg.columns,
         )
     errors = {}
-    for model, (a, b) in populations.items():
-        function = delayed(part_tasks.rank_function)(shared, counts, a, b, fit.seed, model)
+    for model, (a, b, columns) in populations.items():
+        function = delayed(part_tasks.rank_function)(shared, counts, a, b, fit.seed, model,
+                                                     columns)  # fmt: skip
         ranks = [delayed(part_tasks.rank_chunk)(function, slice(k, k + RANK_CHUNK))
                  for k in range(0, len(pairs), RANK_CHUNK)]  # fmt: skip
         tables[model] = delayed(part_tasks.with_ranks)(tables[model], *ranks)
