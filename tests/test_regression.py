@@ -9,7 +9,7 @@ import pytest
 from pooling import checks, estimates, predictors, regression, trials_check
 from pooling.data import load_groups
 from pooling.exact.regression import RegressionPosterior
-from pooling.folded_regression import FoldedRegression, log_gamma_digamma
+from pooling.folded_regression import FoldedRegression
 
 
 @pytest.fixture(scope="module")
@@ -97,15 +97,6 @@ def test_the_taylor_series_give_the_log_gammas(rats):
     np.testing.assert_allclose(anchored.log_density(points),
                                [direct.value_and_gradient(p)[0] for p in points],
                                rtol=1e-13)  # fmt: skip
-
-
-def test_log_gamma_and_digamma_match_scipy():
-    from scipy import special
-
-    z = np.r_[np.logspace(-300, 300, 601), np.linspace(0.01, 40, 4001)]
-    values = np.array([log_gamma_digamma(v) for v in z])
-    for got, expected in zip(values.T, (special.gammaln(z), special.psi(z)), strict=True):
-        assert np.max(np.abs(got - expected) / np.maximum(1, np.abs(expected))) < 1e-13
 
 
 @pytest.fixture(scope="module")
