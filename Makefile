@@ -151,11 +151,13 @@ check: $(INSTALLED) | dot ## A quick subset of `make test`: package tests and no
 # BENCH=numeric_predictors the regression with a numeric predictor that does not fold (~10 min);
 # BENCH=regression_gradient its log density's three forms (~3 minutes);
 # BENCH=distributed the estimates of 1e5 to 1e7 groups on a local 2-worker Dask cluster
-# (~15 minutes; its script is dask_cluster.py: a distributed.py would hide the package).
+# (~15 minutes; its script is dask_cluster.py: a distributed.py would hide the package);
+# BENCH_ARGS="--predictors log_trials" adds the regression, in a section of its own (~17 min).
 BENCH ?= collection samplers scale
+BENCH_ARGS ?=
 bench: $(INSTALLED) | dot $(if $(filter portability,$(BENCH)),qemu) ## Run the benchmarks and write benchmarks/RESULTS.md (several minutes)
 	@for b in $(BENCH); do echo "== $$b"; s=$$b; [ $$b = distributed ] && s=dask_cluster; \
-		(cd benchmarks && ../$(PY) $$s.py) || exit 1; done
+		(cd benchmarks && ../$(PY) $$s.py $(BENCH_ARGS)) || exit 1; done
 
 lint: $(INSTALLED) ## Run the pre-commit hooks on every file (ruff, notebook checks)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pre-commit run --all-files --show-diff-on-failure

@@ -125,10 +125,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 shutil.rmtree(here)
     with_predictors = f" with `PREDICTORS={args.predictors}`" if args.predictors else ""
+    bench_args = f' BENCH_ARGS="--predictors {args.predictors}"' if args.predictors else ""
     write_section(
         "distributed_predictors" if args.predictors else "distributed",
         f"## The table of estimates on a Dask cluster{with_predictors}\n\n"
-        f"{machine()}. `make bench BENCH=distributed` (`benchmarks/distributed.py`): synthetic "
+        f"{machine()}. `make bench BENCH=distributed{bench_args}` (`benchmarks/dask_cluster.py`): "
+        "synthetic "
         f"groups in Parquet files of {PART_ROWS:,}, estimated by `python -m pooling estimates "
         "--scheduler` on a local cluster of two single-threaded worker processes with a 4 GiB "
         "memory limit each, at the notebooks' default settings. Memory is the peak "
