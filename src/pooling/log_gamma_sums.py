@@ -142,62 +142,6 @@ def _sums_from(terms, start):
     return out
 
 
-class _Series:
-    """One of the two series of log Gammas, ``alpha_x + y`` or ``beta_x + N - y``: its rows
-    sorted by count within each predictor row, and its Taylor coefficients about an anchor."""
-
-    def __init__(self, x_of: np.ndarray, k: np.ndarray, count: np.ndarray, n_x: int):
-        order = np.lexsort((k, x_of))
-        self.x_of, self.k, self.count = x_of[order], k[order], count[order]
-        self.start = np.searchsorted(self.x_of, np.arange(n_x + 1)).astype(np.int64)
-        self.arrays = (
-            np.zeros(n_x),
-            self.start,
-            self.k,
-            self.count,
-            np.zeros((self.k.size, 0)),
-            self.start[1:].copy(),
-            np.zeros((n_x, 0)),
-        )
-
-    def expand_at(self, anchor: np.ndarray) -> None:
-        """Taylor coefficients about ``anchor`` (one value per predictor row): for each row,
-        ``sum c psi^(j - 1)(anchor + k) / j!`` over it and the rows after it."""
-        from scipy import special
-
-        z = anchor[self.x_of] + self.k
-        terms = np.empty((z.size, EXPANSION_TERMS))
-        terms[:, 0] = special.gammaln(z)
-        terms[:, 1] = special.psi(z)
-        for j in range(2, EXPANSION_TERMS):
-            terms[:, j] = special.polygamma(j - 1, z)
-        terms *= self.count[:, None]
-        # Near 0 the high derivatives overflow: such rows (the first of their block, being
-        # sorted) always take log Gammas.
-        bad = ~np.isfinite(terms).all(axis=1)
-        first_ok = self.start[:-1].copy()
-        if bad.any():
-            last_bad = np.maximum.reduceat(np.where(bad, np.arange(z.size), -1),
-                                           self.start[:-1].clip(max=z.size - 1))  # fmt: skip
-            first_ok = np.where(np.diff(self.start) > 0, np.maximum(first_ok, last_bad + 1),
-                                first_ok)  # fmt: skip
-            terms[bad] = 0.0
-        moments = _sums_from(terms, self.start)
-        first_ok = first_ok.astype(np.int64)
-        head = np.zeros((first_ok.size, EXPANSION_TERMS))
-        kept = first_ok < self.start[1:]
-        head[kept] = moments[first_ok[kept]]
-        self.arrays = (
-            np.asarray(anchor, float),
-            self.start,
-            self.k,
-            self.count,
-            moments,
-            first_ok,
-            head,
-        )
-
-
 class GammaSeries:
     """Blocks of ``sum_r c_r log Gamma(v_i + k_r)``: block ``i``'s counts sorted, and their
     Taylor coefficients about an anchor once :meth:`expand_at` has set one.
