@@ -116,3 +116,26 @@ def test_one_bin_says_all_groups(tmp_path):
     table = trials_check.check(fit, groups, np.random.default_rng(8))
     assert len(table) == 1 and not table["fails"].any()
     assert trials_check.verdict(table).startswith("reproduces the pooled rate of all groups (p = ")
+
+
+def test_check_pairs_sums_per_distinct_trials_as_it_would_per_pair():
+    """A population per predictor row (``columns``) and a shared one give the numbers of the
+    same population written out per pair, with the same replicates' normal draws."""
+    rng = np.random.default_rng(21)
+    trials = rng.integers(0, 60, 3000)
+    successes = rng.binomial(trials, 0.4)
+    pairs = pd.DataFrame({"trials": trials, "successes": successes}).value_counts()
+    pairs = pairs.rename("count").reset_index().sort_values(["trials", "successes"])
+    columns = (pairs["trials"].to_numpy() > 20).astype(int)  # two predictor rows
+    a, b = rng.gamma(40, 0.1, (300, 2)), rng.gamma(60, 0.1, (300, 2))
+    numbers = ["observed", "replicated", "replicated_q03", "replicated_q97", "z", "p_value"]
+    for shared in (False, True):
+        at = np.zeros_like(columns) if shared else columns
+        by_row = trials_check.check_pairs(pairs, np.random.default_rng(3), a=a[:, :2 - shared],
+                                          b=b[:, :2 - shared], columns=at)  # fmt: skip
+        by_pair = trials_check.check_pairs(pairs, np.random.default_rng(3), a=a[:, at],
+                                           b=b[:, at])  # fmt: skip
+        np.testing.assert_allclose(by_row[numbers], by_pair[numbers], rtol=1e-10, atol=1e-12)
+        assert len(by_row) == trials_check.MOST_BINS
+    without = trials_check.check_pairs(pairs, np.random.default_rng(3), a=a[:, :1], b=b[:, :1])
+    np.testing.assert_allclose(without[numbers], by_row[numbers], rtol=1e-10, atol=1e-12)

@@ -389,7 +389,7 @@ class RankFunction:
         Groups per distinct row.
     prior_a, prior_b : numpy.ndarray
         The population's Beta at each draw of it kept (at most :data:`RANK_DRAWS`):
-        ``(draws, 1)``, or ``(draws, rows)`` when it differs between rows.
+        ``(draws, 1)``, or ``(draws, columns)`` when it differs between rows.
     successes, failures : numpy.ndarray
         Each row's counts: its posterior at draw ``s`` is ``Beta(prior_a[s] + successes,
         prior_b[s] + failures)``.
@@ -397,15 +397,22 @@ class RankFunction:
     per_row : int, optional
         Draws per row on average, at each population draw; default as many as
         :data:`RANK_SAMPLE` allows.
+    columns : numpy.ndarray, optional
+        Each row's column of ``prior_a`` and ``prior_b``; default the row's own (or the one
+        column).
     """
 
     def __init__(self, counts, prior_a, prior_b, successes, failures,
-                 rng: np.random.Generator, per_row=None):  # fmt: skip
+                 rng: np.random.Generator, per_row=None, columns=None):  # fmt: skip
         counts = np.asarray(counts, float)
         rows = len(counts)
         self._prior = (np.atleast_2d(np.asarray(prior_a, float)),
                        np.atleast_2d(np.asarray(prior_b, float)))  # fmt: skip
         self._counts = (np.asarray(successes, float), np.asarray(failures, float))
+        if columns is None:
+            shared = self._prior[0].shape[1] == 1
+            columns = np.zeros(rows, np.int64) if shared else np.arange(rows)
+        self._columns = np.asarray(columns, np.int64)
         draws = len(self._prior[0])
         self.n_groups = int(round(counts.sum()))
         # Draws per row in proportion to the groups it stands for (at least one): each draw
@@ -469,7 +476,7 @@ class RankFunction:
     def _beta(self, s, rows: np.ndarray):
         """The rows' posterior Beta at population draw ``s`` (or draws, a column of them)."""
         (prior_a, prior_b), (y, f) = self._prior, self._counts
-        at = 0 if prior_a.shape[1] == 1 else rows
+        at = self._columns[rows]
         return prior_a[s, at] + y[rows], prior_b[s, at] + f[rows]
 
     def _cdf(self, level: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -564,7 +571,8 @@ class RankFunction:
         return high
 
 
-def rank_function(rows: pd.DataFrame, alpha, beta, rng: np.random.Generator) -> RankFunction:
+def rank_function(rows: pd.DataFrame, alpha, beta, rng: np.random.Generator,
+                  columns=None) -> RankFunction:  # fmt: skip
     """:class:`RankFunction` of a population given per draw (and per row) as ``alpha, beta``.
 
     Parameters
@@ -572,9 +580,12 @@ def rank_function(rows: pd.DataFrame, alpha, beta, rng: np.random.Generator) -> 
     rows : pandas.DataFrame
         Distinct rows: ``trials``, ``successes`` and ``count``.
     alpha, beta : numpy.ndarray
-        The population's Beta at each draw: ``(draws,)`` or ``(draws, rows)``; evenly
-        spaced draws are kept, at most :data:`RANK_DRAWS`.
+        The population's Beta at each draw: ``(draws,)``, ``(draws, rows)``, or ``(draws,
+        columns)`` with ``columns``; evenly spaced draws are kept, at most
+        :data:`RANK_DRAWS`.
     rng : numpy.random.Generator
+    columns : numpy.ndarray, optional
+        Each row's column of ``alpha`` and ``beta`` (a population per predictor row).
     """
     alpha, beta = np.asarray(alpha, float), np.asarray(beta, float)
     if alpha.ndim == 1:
@@ -582,7 +593,8 @@ def rank_function(rows: pd.DataFrame, alpha, beta, rng: np.random.Generator) -> 
     kept = _evenly(np.arange(len(alpha)), RANK_DRAWS)
     y = rows["successes"].to_numpy(float)
     f = rows["trials"].to_numpy(float) - y
-    return RankFunction(rows["count"].to_numpy(), alpha[kept], beta[kept], y, f, rng)
+    return RankFunction(rows["count"].to_numpy(), alpha[kept], beta[kept], y, f, rng,
+                        columns=columns)  # fmt: skip
 
 
 def regression(

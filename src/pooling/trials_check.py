@@ -45,7 +45,7 @@ FALSE_ALARM = 0.05
 #: ``sqrt(r (1 - r) / N)`` at the bin's pooled rate ``r`` and median trials ``N``.
 MATTERS = 0.2
 
-#: Most (draws x pairs) values that :func:`check_pairs` holds at once.
+#: Most (draws x distinct trials) values that :func:`check_pairs` holds at once.
 PAIR_DRAWS = 4_000_000
 
 #: Columns of :func:`check`'s table.
@@ -151,8 +151,10 @@ def check_pairs(pairs: pd.DataFrame, rng: np.random.Generator, *, a=None, b=None
     Given a draw, each group's rate has a posterior of its own (``Beta(a, b)``, or one common
     ``rate``), and its replicated count ``y_rep ~ Binomial(N, rate)`` a mean and variance in
     closed form; a bin's replicated successes, summed over thousands of independent groups,
-    are then normal with the summed mean and variance, computed once per distinct pair. So
-    the check costs per pair and draw, whatever the number of groups.
+    are then normal with the summed mean and variance. Given a draw, a pair's mean is linear
+    and its variance quadratic in its successes, so those sums come from three sums over the
+    pairs of each distinct ``(column, trials)``: the check costs per distinct trials (and
+    predictor row) and draw, however many groups and pairs there are.
 
     Parameters
     ----------
@@ -161,8 +163,7 @@ def check_pairs(pairs: pd.DataFrame, rng: np.random.Generator, *, a=None, b=None
     rng : numpy.random.Generator
     a, b : numpy.ndarray, optional
         The population's Beta at each draw, shape ``(draws, 1)`` or ``(draws, pairs)``: each
-        pair's posterior is ``Beta(a + y, b + N - y)``, formed a block of draws at a time, so
-        that no ``(draws, pairs)`` array of them is held.
+        pair's posterior is ``Beta(a + y, b + N - y)``.
     rate : numpy.ndarray, optional
         Instead of ``a`` and ``b``: one rate shared by every group at each draw (full pooling).
     columns : numpy.ndarray, optional
@@ -179,27 +180,35 @@ def check_pairs(pairs: pd.DataFrame, rng: np.random.Generator, *, a=None, b=None
     counts = pairs["count"].to_numpy(float)
     where = bins(trials, counts)
     n_bins = int(where.max()) + 1
-    in_bin = np.stack([(where == k) * counts for k in range(n_bins)], axis=1)  # (pairs, bins)
+    # The pairs of each distinct (column, trials) share a population and a bin: the sums of
+    # their counts c, c y and c y^2 are all that the bins' means and variances need.
+    if columns is None:
+        per_pair = rate is None and np.shape(a)[1] > 1
+        columns = np.arange(len(trials)) if per_pair else np.zeros(len(trials), np.int64)
+    keys, first, at = np.unique(np.c_[columns, trials], axis=0, return_index=True,
+                                return_inverse=True)  # fmt: skip
+    at = at.ravel()
+    c, cy, cyy = (np.bincount(at, w, len(keys)) for w in (counts, counts * y, counts * y * y))
+    column, n = keys[:, 0].astype(np.int64), keys[:, 1]
+    in_bin = (where[first, None] == np.arange(n_bins)).astype(float)  # (keys, bins)
     draws = len(rate if rate is not None else a)
-    step = max(PAIR_DRAWS // len(trials), 1)
+    step = max(PAIR_DRAWS // len(keys), 1)
     sums, spreads = np.empty((draws, n_bins)), np.empty((draws, n_bins))
     for start in range(0, draws, step):
         part = slice(start, start + step)
         if rate is not None:
             r = np.asarray(rate, float)[part, None]
-            mean, variance = r * trials, r * (1 - r) * trials
+            mean, variance = r * n * c, r * (1 - r) * n * c
         else:
-            aa, bb = (
-                (a[part], b[part])
-                if columns is None
-                else (a[part][:, columns], b[part][:, columns])
-            )
-            aa, bb = aa + y, bb + trials - y
-            total = aa + bb  # the variance of a beta-binomial count
-            mean = trials * aa / total
-            variance = trials * aa * bb * (total + trials) / (total**2 * (total + 1))
+            aa, bb = a[part][:, column], b[part][:, column]
+            total = aa + bb + n
+            # sum of c N (a + y) / T, and of the beta-binomial variances
+            # c N (a + y) (b + N - y) (T + N) / (T^2 (T + 1)), T = a + b + N.
+            mean = n * (aa * c + cy) / total
+            spread = aa * (bb + n) * c + (bb + n - aa) * cy - cyy
+            variance = n * spread * (total + n) / (total**2 * (total + 1))
         sums[part], spreads[part] = mean @ in_bin, np.sqrt(variance @ in_bin)
-    replicated = (sums + spreads * rng.standard_normal(sums.shape)) / (trials @ in_bin)
+    replicated = (sums + spreads * rng.standard_normal(sums.shape)) / ((n * c) @ in_bin)
     return _table(pairs, where, dict(enumerate(replicated.T)), counts)
 
 

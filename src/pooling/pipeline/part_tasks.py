@@ -158,9 +158,7 @@ def rank_function(
         With a population per predictor row: each pair's row.
     """
     rng = np.random.default_rng([seed, 5, MODELS.index(model)])
-    if columns is not None:
-        alpha, beta = alpha[:, columns], beta[:, columns]
-    return estimates.rank_function(pairs.assign(count=counts), alpha, beta, rng)
+    return estimates.rank_function(pairs.assign(count=counts), alpha, beta, rng, columns)
 
 
 def rank_chunk(function: estimates.RankFunction, rows: slice) -> np.ndarray:
