@@ -389,10 +389,11 @@ pd.DataFrame({v: np.quantile(prior[v], [0.03, 0.5, 0.97]) for v in ("mu", "theta
 # Beta posteriors. The hierarchical rows average each vehicle's
 # $\mathrm{Beta}(\alpha + y_i, \beta + N_i - y_i)$ over notebook 3's draws of
 # $(\alpha, \beta)$, and add each vehicle's rank among all of them (1 is the most reliable),
-# from the joint draws of every rate, and the probability that its rate is above the
-# population mean $\mu$. With `THRESHOLD` set, every row also gets the probability of a rate
-# above it and a q-value: the expected share of false calls if every vehicle at least as
-# probable is called above the threshold. Before the table is written, the hierarchical rows
+# from the joint draws of every rate (with the Monte Carlo error of those rank quantiles
+# printed below), and the probability that its rate is above the population mean $\mu$.
+# With `THRESHOLD` set, every row also gets the probability of a rate above it and a
+# q-value: the expected share of false calls if every vehicle at least as probable is called
+# above the threshold. Before the table is written, the hierarchical rows
 # of the listed vehicles are checked against the exact posterior on the grid.
 
 # %%
@@ -415,6 +416,10 @@ estimate_check = checks.assert_estimates_match_exact(
     hier_exact.summary(listed_names), groups,
 )  # fmt: skip
 estimates_path = save_csv(estimates.estimates_table(tables), "estimates")
+ranked = tables["hierarchical"].attrs
+print(f"hierarchical ranks from {ranked['rank_draws']:,} joint draws of every rate: Monte "
+      f"Carlo error at most {ranked['rank_mc_error']:.2f} ranks (one standard error of any "
+      f"{labels.group}'s rank quantile)")
 
 # %% [markdown]
 # The league table a reader would want: the listed vehicles ordered by their hierarchical

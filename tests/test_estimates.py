@@ -149,6 +149,32 @@ def test_ranks_follow_the_rates():
     assert ranks["rank_q05"].tolist() == [1, 1] and ranks["rank_q95"].tolist() == [2, 2]
 
 
+def test_ranks_from_joint_draws_state_their_monte_carlo_error():
+    """The largest of ArviZ's quantile errors over the groups and the three quantiles: none
+    for rates known exactly, and more with fewer draws."""
+    import arviz as az
+    import xarray as xr
+
+    rng = np.random.default_rng(9)
+    means = np.linspace(0.3, 0.7, 30)
+    index = pd.RangeIndex(30, name="g")
+    exact_order = np.broadcast_to(means, (500, 30))
+    assert estimates.rank_summary(exact_order, index).attrs == {"rank_draws": 500,
+                                                                "rank_mc_error": 0.0}
+    errors = []
+    for draws in (4000, 250):
+        theta = rng.normal(means, 0.1, size=(draws, 30))
+        ranks = estimates.rank_summary(theta, index)
+        drawn = 31 - stats.rankdata(theta, axis=1, method="ordinal")  # 1: the highest
+        expected = max(float(az.mcse(xr.DataArray(drawn[None], dims=("chain", "draw", "g")),
+                                     method="quantile", prob=q).max())
+                       for q in estimates.RANK_QUANTILES)  # fmt: skip
+        assert ranks.attrs["rank_draws"] == draws
+        assert ranks.attrs["rank_mc_error"] == pytest.approx(expected, rel=1e-12)
+        errors.append(expected)
+    assert 0 < errors[0] < errors[1]
+
+
 def _many_groups(n_groups: int, seed: int) -> pd.DataFrame:
     """Distinct pairs of a synthetic table with a rate that owes nothing to the trials."""
     rng = np.random.default_rng(seed)

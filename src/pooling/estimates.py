@@ -336,6 +336,7 @@ def hierarchical(
         ``trials``, ``successes``, ``mean``, ``sd``, ``q03``, ``q97``, ``p_above_mu`` and,
         with ``theta``, ``rank_median``, ``rank_q05``, ``rank_q95``: mixtures over the draws
         of :func:`mixture_draws` (every draw, unless there are very many distinct pairs).
+        With joint draws, ``attrs`` holds :func:`rank_summary`'s Monte Carlo error.
     """
     pairs, inverse = fold(groups)
     return _mixture_table(groups, _Mixtures(alpha, beta, pairs), inverse, theta, threshold)
@@ -354,7 +355,9 @@ def _mixture_table(groups, mixtures: _Mixtures, inverse, theta, threshold) -> pd
         for name, values in (("rank_median", median), ("rank_q05", q05), ("rank_q95", q95)):
             table[name] = values[inverse]
     elif theta is not None:
-        table = table.join(rank_summary(theta, groups.index))
+        ranks = rank_summary(theta, groups.index)
+        table = table.join(ranks)
+        table.attrs.update(ranks.attrs)  # the ranks' Monte Carlo error
     table["p_above_mu"] = mixtures.prob_above()[inverse]
     if threshold is not None:
         table = threshold_test(table, mixtures.prob_above(_checked(threshold))[inverse])
@@ -658,8 +661,13 @@ def rank_summary(theta, index: pd.Index) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``rank_median``, ``rank_q05`` and ``rank_q95``: whole numbers, quantiles of the
-        draws' ranks, not interpolated.
+        draws' ranks, not interpolated. ``attrs``: ``rank_draws``, the number of joint
+        draws, and ``rank_mc_error``, the largest Monte Carlo standard error of any group's
+        rank quantile (ArviZ's for a quantile, :func:`pooling.mcse.mcse_of_quantiles`, the
+        draws taken as one chain).
     """
+    from pooling.mcse import mcse_of_quantiles
+
     n_groups = len(index)
     if isinstance(theta, np.ndarray):
         theta = theta[rank_draws(theta.shape[0], n_groups)]
@@ -669,7 +677,12 @@ def rank_summary(theta, index: pd.Index) -> pd.DataFrame:
             ranks = np.empty(n_groups, dtype=np.int32)
             ranks[np.argsort(-np.asarray(row), kind="stable")] = np.arange(1, n_groups + 1)
             rows.append(ranks)
-    return rank_quantiles(np.stack(rows), index)
+    ranks = np.stack(rows)
+    table = rank_quantiles(ranks, index)
+    table.attrs["rank_draws"] = len(ranks)
+    table.attrs["rank_mc_error"] = float(max(mcse_of_quantiles(ranks[None], q).max()
+                                             for q in RANK_QUANTILES))  # fmt: skip
+    return table
 
 
 def rank_quantiles(ranks: np.ndarray, index: pd.Index) -> pd.DataFrame:

@@ -115,8 +115,8 @@ def _log_posterior_at(points, xs, priors, successes, failures, trials):
 class FoldedRegression:
     """The regression model's log posterior over folded rows, for NUTS and for the grid.
 
-    Each log density costs a few log Gammas per predictor row near the anchor, one per
-    folded row far from it: :meth:`expand_at` puts the anchor at the posterior mode.
+    Each log density costs a few Taylor terms per predictor row near the anchor, a log Gamma
+    per folded row far from it: :meth:`expand_at` puts the anchor at the posterior mode.
 
     Parameters
     ----------
@@ -152,10 +152,10 @@ class FoldedRegression:
         own, minus = np.arange(n_x), -np.bincount(x_of, count, n_x)
         self._series = (
             GammaSeries(np.r_[x_of, own], np.r_[y, np.zeros(n_x)], np.r_[count, minus], n_x),
-            GammaSeries(np.r_[x_of, own], np.r_[trials - y, np.zeros(n_x)], np.r_[count, minus],
-                    n_x),
+            GammaSeries(np.r_[x_of, own], np.r_[trials - y, np.zeros(n_x)],
+                        np.r_[count, minus], n_x),
             GammaSeries(np.zeros(len(ns) + 1, np.int64), np.r_[ns, 0.0],
-                    np.r_[-np.bincount(n_of.ravel(), count, len(ns)), count.sum()], 1),
+                        np.r_[-np.bincount(n_of.ravel(), count, len(ns)), count.sum()], 1),
         )  # fmt: skip
         self._priors = np.array([p["a_sd"], p["b_sd"], p["log_kappa_mean"],
                                  p["log_kappa_sd"]])  # fmt: skip

@@ -37,7 +37,7 @@ __all__ = [
 STIRLING_FROM = 10.0
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 #: A row takes the Taylor series about the anchor when its ``anchor + k`` is at least this
-#: many times the distance of ``alpha_x`` (or ``beta_x``) from the anchor ...
+#: many times the distance of the block's variable ``v`` from the anchor ...
 EXPANSION_RATIO = 8.0
 #: ... with at most this many terms: the first omitted one is below ``(z + 16) 2e-18`` for
 #: an argument ``z``, the gradient's below ``3e-17 (1 + 17 / z)``.

@@ -1,17 +1,20 @@
-"""The Monte Carlo error of the mean of many quantities at once, as ArviZ gives it for one.
+"""The Monte Carlo error of the means or quantiles of many quantities at once, as ArviZ
+gives it for one.
 
 ``arviz.mcse(method="mean")`` computes each quantity's effective sample size in a Python
 loop of its own: 14 s for the 38,817 distinct rows of 10^5 synthetic groups, whose every
 posterior mean the estimates run checks. :func:`mcse_of_means` runs the same algorithm
 (split chains, FFT autocovariances, Geyer's initial positive and monotone sequences) on
-all of them together, with the same values (tested against ArviZ).
+all of them together, with the same values (tested against ArviZ), and
+:func:`mcse_of_quantiles` does the same for ``method="quantile"`` (the rank quantiles of
+every group, from joint draws).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["COLUMNS_AT_ONCE", "ess_of_means", "mcse_of_means"]
+__all__ = ["COLUMNS_AT_ONCE", "ess_of_means", "mcse_of_means", "mcse_of_quantiles"]
 
 #: Columns whose autocovariances are computed together (each holds its draws' spectrum).
 COLUMNS_AT_ONCE = 20_000
@@ -114,4 +117,47 @@ def mcse_of_means(values: np.ndarray) -> np.ndarray:
         part = values[:, :, start : start + COLUMNS_AT_ONCE]
         flat = part.reshape(-1, part.shape[2])
         out[start : start + part.shape[2]] = flat.std(axis=0, ddof=1) / np.sqrt(ess_of_means(part))
+    return out
+
+
+#: Probabilities of one standard normal error either side, as ArviZ takes them.
+_ONE_SD = np.array([0.1586553, 0.8413447])
+
+
+def mcse_of_quantiles(values: np.ndarray, prob: float) -> np.ndarray:
+    """The Monte Carlo standard error of the ``prob`` quantile of each column.
+
+    ArviZ's: the effective sample size of the indicator of a draw at or below the quantile
+    gives a Beta posterior of the quantile's position among the sorted draws, and the error is
+    half the distance between the draws at its 15.9 % and 84.1 % points.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Shape ``(chains, draws, columns)``.
+    prob : float
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(columns,)``: ``arviz.mcse(method="quantile", prob=prob)`` of each column.
+    """
+    from scipy import stats
+
+    values = np.asarray(values)
+    out = np.empty(values.shape[2])
+    for start in range(0, values.shape[2], COLUMNS_AT_ONCE):
+        part = values[:, :, start : start + COLUMNS_AT_ONCE]
+        flat = part.reshape(-1, part.shape[2])
+        below = (part <= np.quantile(flat, prob, axis=0)).astype(float)
+        ess = ess_of_means(below)
+        with np.errstate(invalid="ignore"):
+            ppf = stats.beta.ppf(_ONE_SD[:, None], ess * prob + 1, ess * (1 - prob) + 1)
+        size = flat.shape[0]
+        ppf_size = ppf * size - 1
+        low = np.floor(np.fmax(ppf_size[0], 0)).astype(int)
+        high = np.ceil(np.fmin(ppf_size[1], size - 1)).astype(int)
+        ordered = np.sort(flat, axis=0)
+        at = np.arange(flat.shape[1])
+        out[start : start + flat.shape[1]] = (ordered[high, at] - ordered[low, at]) / 2
     return out
