@@ -159,8 +159,10 @@ def test_ranks_from_joint_draws_state_their_monte_carlo_error():
     means = np.linspace(0.3, 0.7, 30)
     index = pd.RangeIndex(30, name="g")
     exact_order = np.broadcast_to(means, (500, 30))
-    assert estimates.rank_summary(exact_order, index).attrs == {"rank_draws": 500,
-                                                                "rank_mc_error": 0.0}
+    assert estimates.rank_summary(exact_order, index).attrs == {
+        "rank_draws": 500,
+        "rank_mc_error": 0.0,
+    }
     errors = []
     for draws in (4000, 250):
         theta = rng.normal(means, 0.1, size=(draws, 30))

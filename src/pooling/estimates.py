@@ -284,7 +284,11 @@ def _solve_cdf(a: np.ndarray, b: np.ndarray, q: float, start: np.ndarray) -> np.
     """``t`` with ``mean_s I_t(a_s, b_s) = q`` for each column, to 1e-12 in the CDF.
 
     Newton's method on the logit scale, kept inside a bracket (bisection where a step would
-    leave it); each iteration evaluates only the columns not yet solved.
+    leave it); each iteration evaluates only the columns not yet solved. A step is taken
+    without evaluating the CDF again where its second-order term ``F2 d^2 / 2`` is below
+    1e-13 (``F2`` the second derivative: the next term is smaller again by about ``d F3 /
+    F2``, tiny there): from the Beta start that :meth:`_Mixtures.quantiles` gives, most
+    columns need one evaluation.
     """
     x = special.logit(np.clip(start, 1e-300, 1 - 1e-16))
     lo, hi = np.full_like(x, -700.0), np.full_like(x, 40.0)  # logit of 1e-304 and 1 - 4e-18
@@ -298,15 +302,21 @@ def _solve_cdf(a: np.ndarray, b: np.ndarray, q: float, start: np.ndarray) -> np.
         low = np.where(miss < 0, xx, lo[active])
         high = np.where(miss >= 0, xx, hi[active])
         lo[active], hi[active] = low, high
-        # dF/dx = density(t) * t * (1 - t), each component's density written out.
-        log_terms = special.xlogy(aa, t) + special.xlog1py(bb, -t) - log_norm[:, active]
-        slope = np.exp(log_terms).mean(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = xx - miss / slope
+        # dF/dx = density(t) * t * (1 - t) = t^a (1 - t)^b / B(a, b) for each component;
+        # its derivative in x is that times a - (a + b) t.
+        terms = np.exp(special.xlogy(aa, t) + special.xlog1py(bb, -t) - log_norm[:, active])
+        slope = terms.mean(axis=0)
+        curvature = (terms * (aa - (aa + bb) * t)).mean(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            step = -miss / slope
+            newton = xx + step
+            settled = np.abs(0.5 * curvature * step**2) < 1e-13
         done = (np.abs(miss) < 1e-12) | (high - low < 1e-12)
-        stepped = np.where((newton > low) & (newton < high), newton, (low + high) / 2)
+        inside = (newton > low) & (newton < high)
+        settled &= inside & ~done
+        stepped = np.where(inside, newton, (low + high) / 2)
         x[active] = np.where(done, xx, stepped)
-        active = active[~done]
+        active = active[~(done | settled)]
         if not active.size:
             break
     return special.expit(x)
@@ -529,13 +539,16 @@ class RankFunction:
         rows = every if rows is None else every[rows]
         start, slope = self._start(rows)
         found = {}
-        # The median first (from the mean rate's level), the others from it.
-        for q in sorted(probabilities, key=lambda q: abs(q - 0.5)):
-            found[q] = self._search(q, rows, found.get(0.5, start), slope)
+        # The median first (from the mean rate's level); the others start from its answer,
+        # whose probability is known already, with the slope that its search measured.
+        median, known, measured = self._search(0.5, rows, start, slope)
+        slope = np.where(np.isfinite(measured) & (measured > 0), measured, slope)
+        for q in probabilities:
+            found[q] = median if q == 0.5 else self._search(q, rows, median, slope, known)[0]
         return [self._first_rank(found[q]) for q in probabilities]
 
-    def _search(self, q: float, rows: np.ndarray, start: np.ndarray, slope: np.ndarray
-                ) -> np.ndarray:  # fmt: skip
+    def _search(self, q: float, rows: np.ndarray, start: np.ndarray, slope: np.ndarray,
+                known: np.ndarray | None = None) -> tuple:  # fmt: skip
         """The lowest level with ``P(rank <= r) >= q`` of each row, from ``start`` with a
         first guess of the ``slope``.
 
@@ -543,25 +556,57 @@ class RankFunction:
         and the probability, where both are close to straight, keeping a bracket ``low <
         answer <= high`` of levels: the same answer as bisection, in about 5 of its
         ``log2(levels)`` steps; a step that leaves the bracket twice running bisects instead.
+
+        Parameters
+        ----------
+        q : float
+        rows : numpy.ndarray
+        start : numpy.ndarray
+            Each row's first level.
+        slope : numpy.ndarray
+            Each row's first guess of the slope (probit probability per probit position).
+        known : numpy.ndarray, optional
+            ``P(rank <= r)`` at ``start`` when it is known already: the search steps from
+            there at once.
+
+        Returns
+        -------
+        level : numpy.ndarray
+            The lowest level that reaches ``q``.
+        reached : numpy.ndarray
+            ``P(rank <= r)`` there.
+        slope : numpy.ndarray
+            The slope between the first and the last point evaluated (NaN for a row with
+            one point): what a search for another quantile of the same rows can start with.
         """
         levels, top = self._levels(), self.thresholds.shape[1] - 1
         position = special.ndtri((levels + 0.5) / (self.n_groups + 1))
         low, high = np.full(rows.size, -1), np.full(rows.size, top)  # P(low) < q <= P(high)
-        last = np.full((2, rows.size), np.nan)  # the last point: probit position, probit miss
+        at_high = np.ones(rows.size)  # P(high): the top level holds every rank
+        last = np.full((2, rows.size), np.nan)  # the last point: probit position, probit P
+        first = np.full((2, rows.size), np.nan)
         clipped = np.zeros(rows.size, bool)
-        active = np.flatnonzero(high - low > 1)
-        k = np.clip(start, 0, max(top - 1, 0))[active]
+        if known is None:
+            active = np.flatnonzero(high - low > 1)
+            k = np.clip(start, 0, max(top - 1, 0))[active]
+        else:
+            active, k = np.arange(rows.size), np.asarray(start)
+        p = known
         while active.size:
-            p = self._cdf(k, rows[active])
+            if p is None:
+                p = self._cdf(k, rows[active])
             reached = p >= q
             high[active] = np.where(reached, k, high[active])
+            at_high[active] = np.where(reached, p, at_high[active])
             low[active] = np.where(reached, low[active], k)
             x = position[k]
-            y = special.ndtri(np.clip(p, 1e-10, 1 - 1e-10)) - special.ndtri(q)
+            y = special.ndtri(np.clip(p, 1e-10, 1 - 1e-10))
             with np.errstate(divide="ignore", invalid="ignore"):
                 secant = (y - last[1, active]) / (x - last[0, active])
-                known = np.isfinite(secant) & (secant > 0)
-                step = y / np.where(known, secant, slope[active])
+                usable = np.isfinite(secant) & (secant > 0)
+                step = (y - special.ndtri(q)) / np.where(usable, secant, slope[active])
+            unseen = np.isnan(first[0, active])
+            first[:, active] = np.where(unseen, (x, y), first[:, active])
             last[:, active] = x, y
             proposed = self._level(special.ndtr(x - step) * (self.n_groups + 1) - 0.5)
             lo, hi = low[active], high[active]
@@ -570,8 +615,10 @@ class RankFunction:
             clipped[active] = outside & ~bisect
             k = np.where(bisect, (lo + hi) // 2, np.clip(proposed, lo + 1, hi - 1))
             going = hi - lo > 1
-            active, k = active[going], k[going]
-        return high
+            active, k, p = active[going], k[going], None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            measured = (last[1] - first[1]) / (last[0] - first[0])
+        return high, at_high, measured
 
 
 def rank_function(rows: pd.DataFrame, alpha, beta, rng: np.random.Generator,
