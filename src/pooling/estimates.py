@@ -538,14 +538,13 @@ class RankFunction:
         every = np.arange(self._counts[0].size)
         rows = every if rows is None else every[rows]
         start, slope = self._start(rows)
-        found = {}
         # The median first (from the mean rate's level); the others start from its answer,
         # whose probability is known already, with the slope that its search measured.
         median, known, measured = self._search(0.5, rows, start, slope)
         slope = np.where(np.isfinite(measured) & (measured > 0), measured, slope)
-        for q in probabilities:
-            found[q] = median if q == 0.5 else self._search(q, rows, median, slope, known)[0]
-        return [self._first_rank(found[q]) for q in probabilities]
+        return [self._first_rank(median if q == 0.5 else
+                                 self._search(q, rows, median, slope, known)[0])
+                for q in probabilities]  # fmt: skip
 
     def _search(self, q: float, rows: np.ndarray, start: np.ndarray, slope: np.ndarray,
                 known: np.ndarray | None = None) -> tuple:  # fmt: skip

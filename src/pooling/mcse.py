@@ -111,12 +111,17 @@ def mcse_of_means(values: np.ndarray) -> np.ndarray:
     numpy.ndarray
         Shape ``(columns,)``: ``arviz.mcse(method="mean")`` of each column.
     """
-    values = np.asarray(values, float)
+    return _by_blocks(np.asarray(values, float), lambda part, flat: flat.std(axis=0, ddof=1)
+                      / np.sqrt(ess_of_means(part)))  # fmt: skip
+
+
+def _by_blocks(values: np.ndarray, error) -> np.ndarray:
+    """``error(part, flat)`` of :data:`COLUMNS_AT_ONCE` columns at a time: ``part`` the
+    ``(chains, draws, columns)`` block, ``flat`` its chains joined."""
     out = np.empty(values.shape[2])
     for start in range(0, values.shape[2], COLUMNS_AT_ONCE):
         part = values[:, :, start : start + COLUMNS_AT_ONCE]
-        flat = part.reshape(-1, part.shape[2])
-        out[start : start + part.shape[2]] = flat.std(axis=0, ddof=1) / np.sqrt(ess_of_means(part))
+        out[start : start + part.shape[2]] = error(part, part.reshape(-1, part.shape[2]))
     return out
 
 
@@ -144,20 +149,14 @@ def mcse_of_quantiles(values: np.ndarray, prob: float) -> np.ndarray:
     """
     from scipy import stats
 
-    values = np.asarray(values)
-    out = np.empty(values.shape[2])
-    for start in range(0, values.shape[2], COLUMNS_AT_ONCE):
-        part = values[:, :, start : start + COLUMNS_AT_ONCE]
-        flat = part.reshape(-1, part.shape[2])
-        below = (part <= np.quantile(flat, prob, axis=0)).astype(float)
-        ess = ess_of_means(below)
+    def error(part, flat):
+        ess = ess_of_means((part <= np.quantile(flat, prob, axis=0)).astype(float))
         with np.errstate(invalid="ignore"):
             ppf = stats.beta.ppf(_ONE_SD[:, None], ess * prob + 1, ess * (1 - prob) + 1)
         size = flat.shape[0]
-        ppf_size = ppf * size - 1
-        low = np.floor(np.fmax(ppf_size[0], 0)).astype(int)
-        high = np.ceil(np.fmin(ppf_size[1], size - 1)).astype(int)
-        ordered = np.sort(flat, axis=0)
-        at = np.arange(flat.shape[1])
-        out[start : start + flat.shape[1]] = (ordered[high, at] - ordered[low, at]) / 2
-    return out
+        low = np.floor(np.fmax(ppf[0] * size - 1, 0)).astype(int)
+        high = np.ceil(np.fmin(ppf[1] * size - 1, size - 1)).astype(int)
+        ordered, at = np.sort(flat, axis=0), np.arange(flat.shape[1])
+        return (ordered[high, at] - ordered[low, at]) / 2
+
+    return _by_blocks(np.asarray(values), error)
