@@ -10,9 +10,10 @@ every row is distinct: two log Gammas and two digammas per row and gradient.
 :func:`log_posterior` computes the density and its gradient in ``(a, b, log kappa)`` in one
 Numba pass, with these sums held as :class:`pooling.log_gamma_sums.GammaSeries`, one block
 per predictor row (and one for ``kappa``), anchored at the posterior mode: near the mode a
-predictor row costs a few Taylor terms, however many rows it has. With ``log_trials`` a
-gradient costs about 0.4 ms at 10^5 and at 10^6 synthetic groups, against 2.8 and 16 ms for
-the same model in PyTensor (``benchmarks/regression_gradient.py``). The same function gives
+predictor row costs a few Taylor terms, however many rows it has, and the rows' series are
+summed together (:func:`pooling.log_gamma_sums.series_sums`). With ``log_trials`` a gradient
+costs about 0.1 ms at 10^5 and at 10^6 synthetic groups, against 3.4 and 17 ms for the same
+model in PyTensor (``benchmarks/regression_gradient.py``). The same function gives
 NUTS its gradient (:meth:`FoldedRegression.sample`, through nutpie's ``from_pyfunc``) and the
 exact grid its densities (:mod:`pooling.exact.regression`); notebook 6's model, written with
 ``pm.BetaBinomial``, checks both.
@@ -26,7 +27,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from pooling.log_gamma_sums import GammaSeries, series_sum
+from pooling.log_gamma_sums import GammaSeries, series_sum, series_sums
 from pooling.regression import PRIORS
 
 __all__ = ["FoldedRegression", "log_posterior"]
@@ -55,40 +56,35 @@ def log_posterior(point, xs, priors, successes, failures, trials, gradient):
     float
         Up to a constant. Minus infinity where a Beta parameter underflows to 0.
     """
-    n_predictors = xs.shape[1]
+    n_predictors, n_x = xs.shape[1], xs.shape[0]
     if gradient.size:
         gradient[:] = 0.0
     log_kappa = point[n_predictors + 1]
     kappa = math.exp(log_kappa)
-    # Unpacked here so that Numba inlines every call of series_sum (arrays passed to a call
-    # that is not inlined cost two atomic reference counts each).
-    k_anchor, k_start, k_k, k_count, k_moments, k_first, k_head = trials
-    s_anchor, s_start, s_k, s_count, s_moments, s_first, s_head = successes
-    f_anchor, f_start, f_k, f_count, f_moments, f_first, f_head = failures
+    # Unpacked here so that Numba inlines series_sum (arrays passed to a call that is not
+    # inlined cost two atomic reference counts each).
+    k_anchor, k_start, k_k, k_count, k_moments, k_first, k_head, _, _ = trials
     value, d_kappa = series_sum(
         0, kappa, k_anchor, k_start, k_k, k_count, k_moments, k_first, k_head
     )
-    d_etas = np.empty(xs.shape[0])
-    for i in range(xs.shape[0]):
+    alphas, betas = np.empty(n_x), np.empty(n_x)
+    for i in range(n_x):
         eta = point[0]
         for p in range(n_predictors):
             eta += xs[i, p] * point[p + 1]
         # mu and 1 - mu without rounding: alpha and beta stay exact far from 1/2.
         tail = math.exp(-abs(eta))
         near = kappa / (1.0 + tail)
-        alpha, beta = (near, near * tail) if eta >= 0 else (near * tail, near)
-        if alpha == 0.0 or beta == 0.0:
+        alphas[i], betas[i] = (near, near * tail) if eta >= 0 else (near * tail, near)
+        if alphas[i] == 0.0 or betas[i] == 0.0:
             return -math.inf
-        value_a, d_alpha = series_sum(
-            i, alpha, s_anchor, s_start, s_k, s_count, s_moments, s_first, s_head
-        )
-        value_b, d_beta = series_sum(
-            i, beta, f_anchor, f_start, f_k, f_count, f_moments, f_first, f_head
-        )
-        value += value_a + value_b
+    d_alphas, d_betas = np.empty(n_x), np.empty(n_x)
+    value += series_sums(alphas, *successes, d_alphas) + series_sums(betas, *failures, d_betas)
+    d_etas = np.empty(n_x)
+    for i in range(n_x):
         # alpha = mu kappa, beta = (1 - mu) kappa, d mu / d eta = mu (1 - mu).
-        d_etas[i] = (d_alpha - d_beta) * alpha * beta / kappa
-        d_kappa += (d_alpha * alpha + d_beta * beta) / kappa
+        d_etas[i] = (d_alphas[i] - d_betas[i]) * alphas[i] * betas[i] / kappa
+        d_kappa += (d_alphas[i] * alphas[i] + d_betas[i] * betas[i]) / kappa
     a_sd, b_sd, lk_mean, lk_sd = priors[0], priors[1], priors[2], priors[3]
     value -= 0.5 * (point[0] / a_sd) ** 2 + 0.5 * ((log_kappa - lk_mean) / lk_sd) ** 2
     for p in range(n_predictors):

@@ -14,6 +14,11 @@ block of counts per value of ``v`` (one per predictor row of the regression), an
   counts once. Near the anchor, the posterior mode, a block then costs a handful of terms
   whatever its number of counts; far from it, its log Gammas, so the value is the same
   everywhere (to 1e-13, tested).
+
+:func:`series_sums` evaluates every block at once, each at its own ``v``: the blocks near
+their anchors share one Horner loop over the blocks per Taylor term, which the compiler
+turns into vector instructions (four times faster than a block at a time, measured at 3,000
+blocks in ``benchmarks/regression_gradient.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ __all__ = [
     "GammaSeries",
     "log_gamma_digamma",
     "series_sum",
+    "series_sums",
 ]
 
 #: Arguments from which Stirling's series gives log Gamma and digamma to 1e-14 (smaller ones
@@ -121,6 +127,69 @@ def series_sum(i, v, anchor, start, k, count, moments, first_ok, head):
     return value, derivative
 
 
+@numba.njit(cache=True, nogil=True)
+def series_sums(v, anchor, start, k, count, moments, first_ok, head, head_by_term, reach,
+                derivatives):  # fmt: skip
+    """Every block's ``sum c log Gamma(v_i + k)``, summed, and each block's derivative.
+
+    The same numbers as :func:`series_sum` of each block (to rounding): a block whose rows
+    near enough the anchor can all take its first such row's coefficients (``head``, and
+    ``head_by_term`` its transpose) is evaluated with the others of its kind, by Horner's
+    rule with as many terms as the farthest of them needs; any other block by
+    :func:`series_sum`.
+
+    Parameters
+    ----------
+    v : numpy.ndarray
+        Each block's variable.
+    anchor, start, k, count, moments, first_ok, head, head_by_term, reach :
+        As :attr:`GammaSeries.arrays` holds them.
+    derivatives : numpy.ndarray
+        Receives each block's derivative in its ``v``.
+
+    Returns
+    -------
+    float
+        The sum over every block.
+    """
+    n_blocks, n_terms = v.size, moments.shape[1]
+    delta = v - anchor
+    # How far each block is from its anchor, in units of its first expandable argument.
+    ratio = np.abs(delta) * reach
+    together = ratio <= 1.0 / EXPANSION_RATIO
+    value, farthest = 0.0, 0.0
+    for i in range(n_blocks):
+        if together[i]:
+            farthest = max(farthest, ratio[i])
+            # The rows too near 0 for the series: log Gammas (rarely any).
+            derivatives[i] = 0.0
+            for r in range(start[i], first_ok[i]):
+                lg, psi = log_gamma_digamma(v[i] + k[r])
+                value += count[r] * lg
+                derivatives[i] += count[r] * psi
+        else:
+            block, derivatives[i] = series_sum(i, v[i], anchor, start, k, count, moments,
+                                               first_ok, head)  # fmt: skip
+            value += block
+    # Terms fall by at least the farthest ratio each: as many as series_sum would take there.
+    used, bound = 1, farthest
+    while bound >= 1e-17 and used < n_terms - 1:
+        bound *= farthest
+        used += 1
+    sums, slopes = np.zeros(n_blocks), np.zeros(n_blocks)
+    for j in range(used - 1, -1, -1):
+        inverse = _INVERSES[j]
+        for i in range(n_blocks):
+            step = delta[i] * inverse
+            sums[i] = head_by_term[j, i] + sums[i] * step
+            slopes[i] = head_by_term[j + 1, i] + slopes[i] * step
+    for i in range(n_blocks):
+        if together[i]:
+            value += sums[i]
+            derivatives[i] += slopes[i]
+    return value
+
+
 @numba.njit(cache=True)
 def _sums_from(terms, start):
     """Each row's sum of ``terms`` over itself and the rows after it in its block.
@@ -157,7 +226,9 @@ class GammaSeries:
     Attributes
     ----------
     arrays : tuple of numpy.ndarray
-        What :func:`series_sum` takes after the block and ``v``.
+        What :func:`series_sum` takes after the block and ``v``; then ``head``'s transpose
+        and each block's ``1 / (v_0 + k)`` of its first expandable row (infinite where there
+        is none), what :func:`series_sums` takes after ``v``.
     """
 
     def __init__(self, block: np.ndarray, k: np.ndarray, count: np.ndarray, n_blocks: int):
@@ -173,6 +244,8 @@ class GammaSeries:
             np.zeros((self.k.size, 0)),
             self.start[1:].copy(),
             np.zeros((n_blocks, 0)),
+            np.zeros((0, n_blocks)),
+            np.full(n_blocks, np.inf),
         )
 
     def expand_at(self, anchor: np.ndarray) -> None:
@@ -202,6 +275,9 @@ class GammaSeries:
         head = np.zeros((first_ok.size, EXPANSION_TERMS))
         kept = first_ok < self.start[1:]
         head[kept] = moments[first_ok[kept]]
+        # 1 / (anchor + k) of each block's first expandable row (none: infinity).
+        reach = np.full(first_ok.size, np.inf)
+        reach[kept] = 1.0 / z[first_ok[kept]]
         self.arrays = (
             np.asarray(anchor, float),
             self.start,
@@ -210,4 +286,6 @@ class GammaSeries:
             moments,
             first_ok,
             head,
+            np.ascontiguousarray(head.T),
+            reach,
         )
