@@ -150,6 +150,7 @@ check: $(INSTALLED) | dot ## A quick subset of `make test`: package tests and no
 # exchangeable one (~10 min); BENCH=regression_priors its priors' prior predictive (~1 min);
 # BENCH=numeric_predictors the regression with a numeric predictor that does not fold (~10 min);
 # BENCH=regression_gradient its log density's three forms (~3 minutes);
+# BENCH=folded_sampler the population's fit on folded counts, compiled or one Numba function (~2 min);
 # BENCH=distributed the estimates of 1e5 to 1e7 groups on a local 2-worker Dask cluster
 # (~15 minutes; its script is dask_cluster.py: a distributed.py would hide the package);
 # BENCH_ARGS="--predictors log_trials" adds the regression, in a section of its own (~17 min).

@@ -68,6 +68,25 @@ def test_prior_model_has_the_grid_posterior():
     np.testing.assert_allclose(np.subtract(values, expected), values[0] - expected[0], atol=1e-9)
 
 
+@pytest.mark.parametrize("groups", [frame(TRIALS, SUCCESSES), frame([0, 0], [0, 0])],
+                         ids=["counts", "no trials"])  # fmt: skip
+def test_the_sampled_density_is_the_prior_models(groups):
+    """FoldedPrior's density and gradient (anchored at its mode) are PyMC's, near the mode
+    and far from it."""
+    model = folded.prior_model(groups, sigma=10.0)
+    logp, dlogp = model.compile_logp(), model.compile_dlogp()
+    anchored = folded.FoldedPrior(groups, sigma=10.0)
+    points = anchored.anchor + np.array([[0, 0], [1e-3, -2e-3], [0.05, 0.02], [-3.0, 4.0]])
+    ours = [anchored.value_and_gradient(point) for point in points]
+    theirs = [{"alpha_log__": u, "beta_log__": v} for u, v in points]
+    values = np.array([value for value, _ in ours])
+    expected = np.array([logp(point) for point in theirs])
+    np.testing.assert_allclose(values - values[0], expected - expected[0], rtol=1e-10,
+                               atol=1e-9)  # fmt: skip
+    for (_, gradient), point in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(gradient, dlogp(point), rtol=1e-9, atol=1e-9)
+
+
 @pytest.mark.slow
 def test_fit_prior_agrees_with_the_grid():
     rng = np.random.default_rng(9)

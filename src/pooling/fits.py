@@ -231,7 +231,8 @@ def complete(idata, model, seed: int):
 
 def sample_function(value_and_gradient, expand, shapes: dict, centre, *, draws: int, tune: int,
                     chains: int, target_accept: float, seed: int, mass_matrix: str = "diagonal",
-                    coords: dict | None = None, dims: dict | None = None):  # fmt: skip
+                    coords: dict | None = None, dims: dict | None = None,
+                    cores: int | None = None):  # fmt: skip
     """NUTS (nutpie) on a log density given as a function, such as a compiled Numba one.
 
     Parameters
@@ -251,6 +252,8 @@ def sample_function(value_and_gradient, expand, shapes: dict, centre, *, draws: 
         As :data:`MASS_MATRICES`.
     coords, dims : dict, optional
         Coordinates of the stored variables' dimensions.
+    cores : int, optional
+        Chains sampled at once; default nutpie's (every core).
 
     Returns
     -------
@@ -279,5 +282,5 @@ def sample_function(value_and_gradient, expand, shapes: dict, centre, *, draws: 
     )  # fmt: skip
     return nutpie.sample(
         model, draws=draws, tune=tune, chains=chains, target_accept=target_accept, seed=seed,
-        progress_bar=False, **MASS_MATRICES[mass_matrix][0],
+        progress_bar=False, **({"cores": cores} if cores else {}), **MASS_MATRICES[mass_matrix][0],
     )  # fmt: skip

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -279,12 +280,17 @@ class _Fit:
         self.pairs = pairs.set_index(labels.rename("pair"))
         self.n_groups = n_groups
         self.seed = settings["SEED"]
+        names = predictors.parse_names(settings["PREDICTORS"])
         self.idata = folded.fit_prior(
             self.pairs, sigma=settings["PRIOR_SCALE"], seed=settings["SEED"],
             draws=settings["DRAWS"], tune=settings["TUNE"], chains=settings["CHAINS"],
             target_accept=settings["MARGINAL_TARGET_ACCEPT"],
             mass_matrix=scale.mass_matrix(n_groups),
         )  # fmt: skip
+        # The regression is fitted meanwhile: the grid below leaves a core mostly idle, and
+        # the two fits share nothing. Not during the sampling above: each NUTS step of
+        # either calls into Python, and they would queue for the interpreter's lock.
+        regression = _Background(_RegressionFit, self.pairs, names, settings) if names else None
         convergence = checks.assert_converged(self.idata, ["alpha", "beta", "mu"])
         divergent = checks.assert_no_divergences(self.idata)
         self.listed = selection.select_groups(self.pairs)
@@ -298,8 +304,7 @@ class _Fit:
         self.hyper["divergences"] = divergent
         self.alpha = self.idata.posterior["alpha"].to_numpy().ravel()
         self.beta = self.idata.posterior["beta"].to_numpy().ravel()
-        names = predictors.parse_names(settings["PREDICTORS"])
-        self.regression = _RegressionFit(self.pairs, names, settings) if names else None
+        self.regression = regression.result() if regression else None
         if self.regression is not None:
             self.hyper = pd.concat([self.hyper, self.regression.hyper])
 
@@ -309,6 +314,32 @@ class _Fit:
 
         rows = listed_rows.set_index(self.pairs.index[self.listed])
         checks.assert_estimates_match_exact(rows, self.idata, self.exact_summary, self.pairs)
+
+
+class _Background:
+    """A call on a thread of its own: :meth:`result` waits for its value or raises its error.
+
+    A daemon thread, so that an interrupted run exits without waiting for it.
+    """
+
+    def __init__(self, function, *args):
+        self._outcome = None
+        self._thread = threading.Thread(target=self._run, args=(function, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, function, args) -> None:
+        try:
+            self._outcome = (True, function(*args))
+        except BaseException as err:  # raised again by result(), in the caller's thread
+            self._outcome = (False, err)
+
+    def result(self):
+        """The call's value, once it has returned."""
+        self._thread.join()
+        returned, value = self._outcome
+        if not returned:
+            raise value
+        return value
 
 
 class _RegressionFit:
