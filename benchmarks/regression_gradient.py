@@ -163,8 +163,9 @@ def main() -> int:
         + "\n\nNUTS reaches the compiled function through nutpie's `from_pyfunc`, one Python "
         f"call per gradient: on a two-dimensional normal density that alone took {overhead:.0f} "
         "microseconds per leapfrog step (4 chains of 5000 + 5000 draws on this machine's "
-        "cores), so a model whose gradient costs less, such as notebook 3's folded model, stays "
-        "compiled by PyTensor for nutpie.",
+        "cores), most of it the chains' threads queueing for the interpreter's lock: the "
+        "population's fit, whose gradient costs a few microseconds, runs its chains on one "
+        "core instead (the `folded_sampler` section).",
     )
     return 0
 

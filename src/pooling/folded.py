@@ -331,7 +331,7 @@ class FoldedPrior:
 
         A gradient costs a few microseconds, less than nutpie's call into Python, which holds
         the interpreter's lock: chains on two cores take twice as long as on one (measured
-        at 10^5 synthetic groups, ``benchmarks/samplers.py``).
+        at 10^5 synthetic groups, ``benchmarks/folded_sampler.py``).
         """
         from pooling.fits import sample_function
 
