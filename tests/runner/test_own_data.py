@@ -73,6 +73,24 @@ def test_bad_predictors_exit_with_one_line_and_write_nothing(tmp_path, predictor
         assert [p.name for p in out.iterdir()] == ["kept.txt"]
 
 
+def test_a_constant_built_in_predictor_stops_the_estimates_in_one_line(tmp_path):
+    """log_trials with one number of trials: found while the regression is fitted beside the
+    exchangeable model (on a thread of its own), and reported as any bad input."""
+    data = tmp_path / "groups.csv"
+    rows = "".join(f"v{i},20,{i % 20}\n" for i in range(30))
+    data.write_text("vehicle,launches,successes\n" + rows)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pooling", "estimates", "--data", str(data), "--out", str(out),
+         "-p", "PREDICTORS", "log_trials"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, cwd=ROOT,
+    )  # fmt: skip
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 2, stderr
+    assert stderr.count("\n") == 1 and "'log_trials' has the same value in every group" in stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [data]
+
+
 def test_unknown_parameter_exits_with_one_line(tmp_path):
     proc = pooling_run("--out", tmp_path / "out", "-p", "NO_SUCH_PARAMETER", "1")
     _, stderr = proc.communicate(timeout=120)
