@@ -11,7 +11,7 @@ import pooling.digamma  # noqa: F401  (PyTensor's Numba digamma, the same howeve
 
 __all__ = [
     "FREEZE_FROM", "MASS_MATRICES", "CompiledSampler", "complete", "model_variables",
-    "sample_function", "sample_options",
+    "posterior_mode", "sample_function", "sample_options",
 ]  # fmt: skip
 
 #: From this many values in a ``pm.Data`` container, nutpie's fit compiles the data in as
@@ -227,6 +227,30 @@ def complete(idata, model, seed: int):
             idata, extend_inferencedata=True, random_seed=seed, progressbar=False
         )
     return idata
+
+
+def posterior_mode(value_and_gradient, start):
+    """The mode of a log density given as a function (BFGS, to a gradient of 1e-8).
+
+    Parameters
+    ----------
+    value_and_gradient : callable
+        ``point -> (log density, gradient)``, as :func:`sample_function` takes it.
+    start : numpy.ndarray
+        Where the search starts.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    from scipy import optimize
+
+    def negative(point):
+        value, gradient = value_and_gradient(point)
+        return -value, -gradient
+
+    found = optimize.minimize(negative, start, jac=True, method="BFGS", options={"gtol": 1e-8})
+    return found.x
 
 
 def sample_function(value_and_gradient, expand, shapes: dict, centre, *, draws: int, tune: int,

@@ -315,15 +315,9 @@ class FoldedPrior:
 
     def mode(self) -> np.ndarray:
         """The posterior mode of ``[log alpha, log beta]`` (BFGS from :attr:`centre`)."""
-        from scipy import optimize
+        from pooling.fits import posterior_mode
 
-        def negative(point):
-            value, gradient = self.value_and_gradient(point)
-            return -value, -gradient
-
-        found = optimize.minimize(negative, self.centre, jac=True, method="BFGS",
-                                  options={"gtol": 1e-8})  # fmt: skip
-        return found.x
+        return posterior_mode(self.value_and_gradient, self.centre)
 
     def sample(self, *, draws: int, tune: int, chains: int, target_accept: float, seed: int,
                mass_matrix: str = "diagonal"):  # fmt: skip

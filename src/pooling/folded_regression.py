@@ -169,15 +169,9 @@ class FoldedRegression:
 
     def mode(self) -> np.ndarray:
         """The posterior mode of ``[a, b..., log kappa]`` (BFGS from :attr:`centre`)."""
-        from scipy import optimize
+        from pooling.fits import posterior_mode
 
-        def negative(point):
-            value, gradient = self.value_and_gradient(point)
-            return -value, -gradient
-
-        found = optimize.minimize(negative, self.centre, jac=True, method="BFGS",
-                                  options={"gtol": 1e-8})  # fmt: skip
-        return found.x
+        return posterior_mode(self.value_and_gradient, self.centre)
 
     def expand_at(self, point) -> None:
         """Anchor the Taylor series of every row at ``point`` (``[a, b..., log kappa]``)."""
