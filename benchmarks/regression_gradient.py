@@ -106,7 +106,7 @@ def tables() -> dict[str, pd.DataFrame]:
 
 def call_cost() -> float:
     """Microseconds of nutpie's time per gradient of a free density given as a function."""
-    from pooling.fits import sample_function
+    from pooling.function_fits import sample_function
 
     start = time.perf_counter()
     idata = sample_function(

@@ -315,7 +315,7 @@ class FoldedPrior:
 
     def mode(self) -> np.ndarray:
         """The posterior mode of ``[log alpha, log beta]`` (BFGS from :attr:`centre`)."""
-        from pooling.fits import posterior_mode
+        from pooling.function_fits import posterior_mode
 
         return posterior_mode(self.value_and_gradient, self.centre)
 
@@ -327,7 +327,7 @@ class FoldedPrior:
         the interpreter's lock: chains on two cores take twice as long as on one (measured
         at 10^5 synthetic groups, ``benchmarks/folded_sampler.py``).
         """
-        from pooling.fits import sample_function
+        from pooling.function_fits import sample_function
 
         def expand(point):
             alpha, beta = math.exp(point[0]), math.exp(point[1])
@@ -380,13 +380,13 @@ def fit_prior(
     xarray.DataTree
         Posterior of ``alpha``, ``beta`` and ``mu``, with sample statistics.
     """
-    from pooling.fits import CompiledSampler, model_variables
-
     if sampler == "nutpie":
         return FoldedPrior(groups, sigma).sample(
             draws=draws, tune=tune, chains=chains, target_accept=target_accept, seed=seed,
             mass_matrix=mass_matrix,
         )  # fmt: skip
+    from pooling.fits import CompiledSampler, model_variables  # here: PyMC only for PyMC
+
     model = prior_model(groups, sigma)
     idata = CompiledSampler(model, sampler, mass_matrix).sample(
         draws=draws, tune=tune, chains=chains, target_accept=target_accept, seed=seed

@@ -169,7 +169,7 @@ class FoldedRegression:
 
     def mode(self) -> np.ndarray:
         """The posterior mode of ``[a, b..., log kappa]`` (BFGS from :attr:`centre`)."""
-        from pooling.fits import posterior_mode
+        from pooling.function_fits import posterior_mode
 
         return posterior_mode(self.value_and_gradient, self.centre)
 
@@ -219,7 +219,7 @@ class FoldedRegression:
             Posterior of ``a``, ``b`` (dim ``predictor``) and ``kappa``, with sample
             statistics.
         """
-        from pooling.fits import sample_function
+        from pooling.function_fits import sample_function
 
         n_predictors = len(self.predictors)
 

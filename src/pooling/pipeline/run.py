@@ -130,6 +130,7 @@ def run_estimates(
     from pooling import predictors
     from pooling.data import DataError, Labels
     from pooling.pipeline import cluster
+    from pooling.pipeline.grids import GridProcess
     from pooling.pipeline.parts import find_parts
 
     start = time.perf_counter()
@@ -145,12 +146,12 @@ def run_estimates(
     out = Path(out).resolve()
     labels = Labels(**{key: value.strip() for key, value in labels.items()})
     parts = find_parts(data)
-    with claimed(out), sigterm_as_interrupt(), cluster.connect(scheduler):
+    with claimed(out), sigterm_as_interrupt(), cluster.connect(scheduler), GridProcess() as grids:
         frames, pairs = _read(parts, labels)
         n_groups = _check_size(data, pairs)
         _say(start, f"{n_groups:,} groups in {len(parts)} parts, {len(pairs):,} distinct "
                     "(trials, successes)")  # fmt: skip
-        fit = _Fit(pairs, n_groups, settings)
+        fit = _Fit(pairs, n_groups, settings, grids)
         _say(start, "population fitted and checked against the exact posterior")
         if fit.regression is not None:
             _say(start, f"population on {', '.join(fit.regression.design.columns)} fitted and "
@@ -271,31 +272,34 @@ class _Fit:
         The flattened draws.
     """
 
-    def __init__(self, pairs, n_groups: int, settings: dict):
+    def __init__(self, pairs, n_groups: int, settings: dict, grids):
         import pandas as pd
 
-        from pooling import checks, exact, folded, predictors, scale, selection
+        from pooling import checks, folded, predictors, scale, selection
+        from pooling.pipeline import grids as exact_grids
 
         labels = pairs["trials"].astype(str) + "/" + pairs["successes"].astype(str)
         self.pairs = pairs.set_index(labels.rename("pair"))
         self.n_groups = n_groups
         self.seed = settings["SEED"]
         names = predictors.parse_names(settings["PREDICTORS"])
+        self.listed = selection.select_groups(self.pairs)
+        # The grid is computed in its own process meanwhile (pooling.pipeline.grids).
+        exact_summary = grids.submit(exact_grids.exchangeable, self.pairs, settings["PRIOR_SCALE"],
+                                     self.pairs.index[self.listed])  # fmt: skip
         self.idata = folded.fit_prior(
             self.pairs, sigma=settings["PRIOR_SCALE"], seed=settings["SEED"],
             draws=settings["DRAWS"], tune=settings["TUNE"], chains=settings["CHAINS"],
             target_accept=settings["MARGINAL_TARGET_ACCEPT"],
             mass_matrix=scale.mass_matrix(n_groups),
         )  # fmt: skip
-        # The regression is fitted meanwhile: the grid below leaves a core mostly idle, and
-        # the two fits share nothing. Not during the sampling above: each NUTS step of
-        # either calls into Python, and they would queue for the interpreter's lock.
+        # The regression is fitted next, on a thread, while this one checks the first fit.
+        # Not during the sampling above: each NUTS step of either calls into Python, and
+        # they would queue for the interpreter's lock.
         regression = _Background(_RegressionFit, self.pairs, names, settings) if names else None
         convergence = checks.assert_converged(self.idata, ["alpha", "beta", "mu"])
         divergent = checks.assert_no_divergences(self.idata)
-        self.listed = selection.select_groups(self.pairs)
-        grid = exact.HierarchicalPosterior(self.pairs, sigma=settings["PRIOR_SCALE"])
-        self.exact_summary = grid.summary(self.pairs.index[self.listed])
+        self.exact_summary = exact_summary.get()
         hyper = self.exact_summary.loc[["alpha", "beta", "mu"]]
         agreement = checks.assert_matches_exact(self.idata, hyper)
         self.hyper = convergence.drop(columns="ok").join(
@@ -401,8 +405,7 @@ class _RegressionFit:
         self.x_of_row = x_of_row.ravel()
         #: Each pair's column of :meth:`population`'s arrays.
         self.columns = self.x_of_row[self.row_of]
-        mu = regression.means(xs, self.a, self.b)
-        self._alpha, self._beta = mu * self.kappa[:, None], (1 - mu) * self.kappa[:, None]
+        self._xs = xs
 
     def check(self, table) -> None:
         """With one predictor, the listed pairs' estimates and every pair's mean against the
@@ -430,7 +433,12 @@ class _RegressionFit:
     def population(self, kept):
         """The population's Beta at the draws ``kept``: ``alpha, beta``, ``(draws, predictor
         rows)``; a pair's is the column :attr:`columns` gives."""
-        return self._alpha[kept], self._beta[kept]
+        from pooling import regression
+
+        # Only at the draws asked for: at every draw and row it would cost a second at 10^5.
+        mu = regression.means(self._xs, self.a[kept], self.b[kept])
+        kappa = self.kappa[kept, None]
+        return mu * kappa, (1 - mu) * kappa
 
 
 def _thinned(n_draws: int, most: int = CHECK_DRAWS):

@@ -209,10 +209,8 @@ def _run(args, parameters: dict) -> int:
 
 def _estimates(args, parameters: dict) -> int:
     from pooling.pipeline.run import run_estimates
-    from pooling.runner import compile_cache, speedups
 
-    if not speedups.plain_requested():  # the population's fit compiles from the disk cache
-        compile_cache.use_in_this_process()
+    # Nothing to compile: both fits are Numba functions, cached by Numba on the disk.
     path = run_estimates(args.data, args.out, _labels(args), parameters, args.scheduler)
     print(f"done: {path}")
     return 0

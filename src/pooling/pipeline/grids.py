@@ -1,0 +1,118 @@
+"""The exact grids that an estimates run checks its fits against, in a process of their own.
+
+The grids need only the folded counts, not the fits, so they are computed while the fits
+run. On threads they would not overlap: each NUTS step of the fits calls into Python, and
+the grids' NumPy work holds the interpreter's lock often enough to make those calls queue
+(measured: slower than one after the other). A spawned process has its own lock, and starts
+while this one is still importing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import threading
+
+import pandas as pd
+
+from pooling import exact
+
+__all__ = ["GridProcess", "GridProcessError", "Pending", "exchangeable"]
+
+
+def exchangeable(pairs: pd.DataFrame, sigma: float, listed: pd.Index) -> pd.DataFrame:
+    """The exchangeable model's exact summary, with the rates of the ``listed`` pairs.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        The distinct pairs (``trials``, ``successes``, ``count``), indexed by name.
+    sigma : float
+        Scale of the hyperpriors.
+    listed : pandas.Index
+        The pairs whose rates to include.
+    """
+    return exact.HierarchicalPosterior(pairs, sigma=sigma).summary(listed)
+
+
+class GridProcessError(RuntimeError):
+    """The grids' process stopped before it answered."""
+
+
+def _serve(calls, answers) -> None:
+    """The process's loop: a call taken, its value (or error) put back, until ``None``."""
+    for function, args in iter(calls.get, None):
+        try:
+            answer = (True, function(*args))
+        except Exception as err:  # raised again in the caller's process
+            answer = (False, err)
+        answers.put(answer)
+
+
+class GridProcess:
+    """One spawned process that computes the calls sent to it, one after the other.
+
+    Started at once, so that it imports NumPy, SciPy and the grids while the caller goes
+    on. A call is queued without waiting for the process to take it. A context manager:
+    leaving it stops the process, finished or not, so that an interrupted run leaves
+    nothing behind. Spawned, so the caller's main module is imported there again: a script
+    that starts an estimates run needs ``if __name__ == "__main__":``, as for any spawned
+    process; without it the process stops, and :meth:`Pending.get` says so rather than
+    wait.
+    """
+
+    def __init__(self):
+        context = multiprocessing.get_context("spawn")
+        self._calls, self._answers = context.Queue(), context.Queue()
+        self._process = context.Process(target=_serve, args=(self._calls, self._answers),
+                                        daemon=True, name="pooling exact grids")  # fmt: skip
+        self._process.start()
+        #: The process's id.
+        self.pid = self._process.pid
+        # Apart: a call may be queued while another thread waits for an answer.
+        self._sending, self._receiving = threading.Lock(), threading.Lock()
+        self._sent, self._received = 0, []
+
+    def __enter__(self) -> GridProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        # Calls not taken yet are dropped, not flushed to a process about to stop.
+        self._calls.cancel_join_thread()
+        self._process.terminate()
+        self._process.join()
+
+    def submit(self, function, *args) -> Pending:
+        """Queue ``function(*args)`` (both picklable); the answers come in order of sending."""
+        with self._sending:
+            self._calls.put((function, args))
+            self._sent += 1
+            return Pending(self, self._sent - 1)
+
+    def _answer(self, number: int):
+        with self._receiving:
+            while len(self._received) <= number:
+                try:
+                    self._received.append(self._answers.get(timeout=0.2))
+                except queue.Empty:
+                    if not self._process.is_alive():
+                        raise GridProcessError(
+                            f"the process of the exact grids stopped (exit code "
+                            f"{self._process.exitcode}); fix: a script that starts an "
+                            "estimates run needs if __name__ == '__main__':"
+                        ) from None
+        returned, value = self._received[number]
+        if not returned:
+            raise value
+        return value
+
+
+class Pending:
+    """A call sent to a :class:`GridProcess`."""
+
+    def __init__(self, process: GridProcess, number: int):
+        self._process, self._number = process, number
+
+    def get(self):
+        """The call's value, once it has come back; its error, raised here."""
+        return self._process._answer(self._number)

@@ -1,0 +1,64 @@
+"""The exact grids' own process: answers in order, errors raised here, a stopped process said
+in one line rather than waited for."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from pooling.paths import DEFAULT_DATA
+from pooling.pipeline import grids
+
+
+def test_answers_and_errors_come_back_in_the_caller():
+    with grids.GridProcess() as process:
+        first = process.submit(divmod, 17, 5)
+        failing = process.submit(int, "not a number")
+        last = process.submit(pow, 2, 10)
+        # Asked for out of order: each gets its own answer.
+        assert last.get() == 1024
+        assert first.get() == (3, 2)
+        with pytest.raises(ValueError, match="not a number"):
+            failing.get()
+        pid = process.pid
+    with pytest.raises(ProcessLookupError):  # leaving the context stopped it
+        os.kill(pid, 0)
+
+
+def test_a_process_that_stops_is_an_error_not_a_wait():
+    with grids.GridProcess() as process:
+        with pytest.raises(grids.GridProcessError, match="exit code 3"):
+            process.submit(os._exit, 3).get()
+
+
+def test_the_exchangeable_grid_is_the_one_computed_here():
+    import pandas as pd
+
+    from pooling import exact
+    from pooling.data import load_groups
+
+    groups = load_groups(DEFAULT_DATA, "vehicle", "launches", "successes")
+    with grids.GridProcess() as process:
+        there = process.submit(grids.exchangeable, groups, 10.0, groups.index[:2]).get()
+    here = exact.HierarchicalPosterior(groups, sigma=10.0).summary(groups.index[:2])
+    pd.testing.assert_frame_equal(there, here)
+
+
+def test_a_script_without_a_main_guard_gets_one_line(tmp_path):
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        textwrap.dedent("""
+        from pooling.pipeline import grids
+
+        with grids.GridProcess() as process:
+            print(process.submit(abs, -2).get())
+    """)
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)  # fmt: skip
+    assert done.returncode != 0
+    assert "needs if __name__ == '__main__':" in done.stderr.splitlines()[-1]
