@@ -42,6 +42,29 @@ def test_evaluate_is_the_sum_of_log_rising_factorials_everywhere():
     np.testing.assert_allclose(terms.evaluate(a, b), want, rtol=1e-11, atol=1e-8)
 
 
+def test_evaluate_interpolates_a_narrow_grid_to_rounding_and_only_there(monkeypatch):
+    rng = np.random.default_rng(4)
+    trials = rng.integers(0, 3000, 5000)
+    terms = folded.RisingTerms(trials, rng.binomial(trials, 0.3))
+    # A zoomed grid: 100 x 100 points a few percent around alpha = 8, beta = 20, so that
+    # alpha + beta takes 10^4 distinct values.
+    a, b = np.meshgrid(8 * np.exp(np.linspace(-0.05, 0.05, 100)),
+                       20 * np.exp(np.linspace(-0.05, 0.05, 100)))  # fmt: skip
+    want = np.vectorize(lambda x, y: terms.log_likelihood(x, y, special.gammaln))(a, b)
+    got = terms.evaluate(a, b)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    # That grid's alpha + beta series is interpolated; near x = 0 none is tried.
+    series = terms.segmented()[2][2]
+    total = np.unique(a + b)
+    np.testing.assert_allclose(folded._interpolated(total, series), folded._sums(total, series),
+                               rtol=1e-13)  # fmt: skip
+    assert folded._interpolated(np.linspace(1e-3, 30, total.size), series) is None
+    # Where no interpolant matches the exact sums, none is used.
+    monkeypatch.setattr(folded, "CHEBYSHEV_TOLERANCE", 0.0)
+    assert folded._interpolated(total, series) is None
+    np.testing.assert_allclose(terms.evaluate(a, b), got, rtol=1e-12)
+
+
 @pytest.mark.parametrize("longest", [1, 3, 10, 10**9])
 def test_segments_give_the_rising_factorial_sums(longest):
     rng = np.random.default_rng(longest % 97)

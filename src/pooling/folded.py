@@ -34,6 +34,14 @@ LOG_RUN = 10
 
 #: Most values in one array of terms that :meth:`RisingTerms.evaluate` builds at a time.
 CHUNK_VALUES = 4_000_000
+#: From this many distinct values of a series' variable, :meth:`RisingTerms.evaluate` tries a
+#: Chebyshev interpolant of the series, of at most :data:`CHEBYSHEV_DEGREES` ...
+INTERPOLATE_FROM = 4_000
+CHEBYSHEV_DEGREES = (16, 32, 64)
+#: ... and keeps it only where it matches the exact sums within this many times their
+#: largest magnitude (about their own rounding) at :data:`CHEBYSHEV_CHECKS` of the values.
+CHEBYSHEV_TOLERANCE = 1e-13
+CHEBYSHEV_CHECKS = 65
 
 
 class RisingTerms:
@@ -120,7 +128,9 @@ class RisingTerms:
 
         Each series as :func:`segments` writes it, once per distinct value of its ``x``
         (a grid's axis repeats them), at most :data:`CHUNK_VALUES` terms at a time: a log
-        costs a tenth of a log Gamma in NumPy. Up to a constant.
+        costs a tenth of a log Gamma in NumPy. Where a series is asked for at many values in
+        a short range, a Chebyshev interpolant of it, checked against those sums, gives the
+        same to rounding (:func:`_interpolated`). Up to a constant.
 
         Parameters
         ----------
@@ -132,22 +142,56 @@ class RisingTerms:
         numpy.ndarray
             The shape of the broadcast points.
         """
-        from scipy import special
-
         alpha, beta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
         xs = (alpha, beta, alpha + beta)
         out = np.zeros(alpha.shape)
-        for which, sign, ((log_at, log_weight), (gamma_at, gamma_weight)) in self.segmented():
+        for which, sign, terms in self.segmented():
             distinct, where = np.unique(xs[which], return_inverse=True)
-            values = np.empty(distinct.size)
-            step = max(CHUNK_VALUES // (log_at.size + gamma_at.size), 1)
-            for start in range(0, distinct.size, step):
-                x = distinct[start : start + step, None]
-                values[start : start + step] = (np.log(x + log_at) * log_weight).sum(axis=1) + (
-                    special.gammaln(x + gamma_at) * gamma_weight
-                ).sum(axis=1)
+            values = _interpolated(distinct, terms)
+            if values is None:
+                values = _sums(distinct, terms)
             out += sign * values[where].reshape(alpha.shape)
         return out
+
+
+def _sums(x: np.ndarray, terms) -> np.ndarray:
+    """One series (:func:`segments`' form) at each of ``x``, at most :data:`CHUNK_VALUES`
+    terms at a time."""
+    from scipy import special
+
+    (log_at, log_weight), (gamma_at, gamma_weight) = terms
+    values = np.empty(x.size)
+    step = max(CHUNK_VALUES // (log_at.size + gamma_at.size), 1)
+    for start in range(0, x.size, step):
+        part = x[start : start + step, None]
+        values[start : start + step] = (np.log(part + log_at) * log_weight).sum(axis=1) + (
+            special.gammaln(part + gamma_at) * gamma_weight
+        ).sum(axis=1)
+    return values
+
+
+def _interpolated(x: np.ndarray, terms) -> np.ndarray | None:
+    """One series at each of ``x`` (sorted) from a Chebyshev interpolant over their range, or
+    None when there are few of them or no interpolant matches the exact sums.
+
+    A grid around a narrow posterior asks for the series at tens of thousands of values in a
+    short range, far from its singularities at ``x <= 0``: there the series is analytic, and
+    an interpolant of a few dozen exact sums matches it to rounding (checked, at every
+    :data:`CHEBYSHEV_CHECKS`-th value, before it is used).
+    """
+    # The nearest singularity (0) at least a half-width beyond the range: the error of a
+    # degree-d interpolant falls as 3.7^-d or faster.
+    if x.size < INTERPOLATE_FROM or x[-1] > 3 * x[0]:
+        return None
+    checked = x[np.linspace(0, x.size - 1, CHEBYSHEV_CHECKS).round().astype(int)]
+    exact = _sums(checked, terms)
+    tolerance = CHEBYSHEV_TOLERANCE * max(np.abs(exact).max(), 1.0)
+    for degree in CHEBYSHEV_DEGREES:
+        series = np.polynomial.Chebyshev.interpolate(_sums, degree, domain=[x[0], x[-1]],
+                                                      args=(terms,))  # fmt: skip
+        if np.abs(series(checked) - exact).max() <= tolerance:
+            return series(x)
+    return None
 
 
 def _tally(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
