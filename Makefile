@@ -142,7 +142,8 @@ check: $(INSTALLED) | dot ## A quick subset of `make test`: package tests and no
 # BENCH=coordinates the hierarchical fit's coordinates across data (~10 minutes);
 # BENCH=calibration notebook 05 at 1000 replicates (~4 minutes with its warm-up);
 # BENCH=portability the hierarchical fit on CPU models emulated by qemu (~5 minutes);
-# BENCH=estimates the table of estimates alone on 17,593 real and 2e4 and 1e6 synthetic groups;
+# BENCH=estimates the table of estimates alone on 17,593 real and 2e4, 1e5 and 1e6 synthetic
+# groups, without and with PREDICTORS=log_trials (~10 minutes);
 # BENCH=refit_se whether a leave-one-out refit's standard error is honest (~30 s);
 # BENCH=beta_tails SciPy's two ways to the upper tail of a Beta, for the estimates (~1 minute);
 # BENCH=trials_check how often the check of rates against trials fails a right model (~10 min);

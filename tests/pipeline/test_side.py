@@ -1,5 +1,5 @@
-"""The exact grids' own process: answers in order, errors raised here, a stopped process said
-in one line rather than waited for."""
+"""The estimates run's side process: answers in order, errors raised here, a stopped process
+said in one line rather than waited for."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import textwrap
 import pytest
 
 from pooling.paths import DEFAULT_DATA
-from pooling.pipeline import grids
+from pooling.pipeline import side
 
 
 def test_answers_and_errors_come_back_in_the_caller():
-    with grids.GridProcess() as process:
+    with side.SideProcess() as process:
+        process.preload("json", "fractions")  # answered with nothing, in turn
         first = process.submit(divmod, 17, 5)
         failing = process.submit(int, "not a number")
         last = process.submit(pow, 2, 10)
@@ -30,8 +31,8 @@ def test_answers_and_errors_come_back_in_the_caller():
 
 
 def test_a_process_that_stops_is_an_error_not_a_wait():
-    with grids.GridProcess() as process:
-        with pytest.raises(grids.GridProcessError, match="exit code 3"):
+    with side.SideProcess() as process:
+        with pytest.raises(side.SideProcessError, match="exit code 3"):
             process.submit(os._exit, 3).get()
 
 
@@ -42,8 +43,8 @@ def test_the_exchangeable_grid_is_the_one_computed_here():
     from pooling.data import load_groups
 
     groups = load_groups(DEFAULT_DATA, "vehicle", "launches", "successes")
-    with grids.GridProcess() as process:
-        there = process.submit(grids.exchangeable, groups, 10.0, groups.index[:2]).get()
+    with side.SideProcess() as process:
+        there = process.submit(side.exchangeable, groups, 10.0, groups.index[:2]).get()
     here = exact.HierarchicalPosterior(groups, sigma=10.0).summary(groups.index[:2])
     pd.testing.assert_frame_equal(there, here)
 
@@ -52,9 +53,9 @@ def test_a_script_without_a_main_guard_gets_one_line(tmp_path):
     script = tmp_path / "unguarded.py"
     script.write_text(
         textwrap.dedent("""
-        from pooling.pipeline import grids
+        from pooling.pipeline import side
 
-        with grids.GridProcess() as process:
+        with side.SideProcess() as process:
             print(process.submit(abs, -2).get())
     """)
     )

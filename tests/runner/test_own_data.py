@@ -75,7 +75,7 @@ def test_bad_predictors_exit_with_one_line_and_write_nothing(tmp_path, predictor
 
 def test_a_constant_built_in_predictor_stops_the_estimates_in_one_line(tmp_path):
     """log_trials with one number of trials: found while the regression is fitted beside the
-    exchangeable model (on a thread of its own), and reported as any bad input."""
+    exchangeable model (in the run's side process), and reported as any bad input."""
     data = tmp_path / "groups.csv"
     rows = "".join(f"v{i},20,{i % 20}\n" for i in range(30))
     data.write_text("vehicle,launches,successes\n" + rows)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -130,8 +129,8 @@ def run_estimates(
     from pooling import predictors
     from pooling.data import DataError, Labels
     from pooling.pipeline import cluster
-    from pooling.pipeline.grids import GridProcess
     from pooling.pipeline.parts import find_parts
+    from pooling.pipeline.side import SideProcess
 
     start = time.perf_counter()
     settings = _settings(parameters)
@@ -146,12 +145,15 @@ def run_estimates(
     out = Path(out).resolve()
     labels = Labels(**{key: value.strip() for key, value in labels.items()})
     parts = find_parts(data)
-    with claimed(out), sigterm_as_interrupt(), cluster.connect(scheduler), GridProcess() as grids:
+    with claimed(out), sigterm_as_interrupt(), cluster.connect(scheduler), SideProcess() as side:
+        if predictors.parse_names(settings["PREDICTORS"]):  # imported there while it waits
+            side.preload("nutpie", "pooling.folded_regression", "pooling.exact.regression",
+                         "pooling.checks")  # fmt: skip
         frames, pairs = _read(parts, labels)
         n_groups = _check_size(data, pairs)
         _say(start, f"{n_groups:,} groups in {len(parts)} parts, {len(pairs):,} distinct "
                     "(trials, successes)")  # fmt: skip
-        fit = _Fit(pairs, n_groups, settings, grids)
+        fit = _Fit(pairs, n_groups, settings, side)
         _say(start, "population fitted and checked against the exact posterior")
         if fit.regression is not None:
             _say(start, f"population on {', '.join(fit.regression.design.columns)} fitted and "
@@ -272,11 +274,11 @@ class _Fit:
         The flattened draws.
     """
 
-    def __init__(self, pairs, n_groups: int, settings: dict, grids):
+    def __init__(self, pairs, n_groups: int, settings: dict, side):
         import pandas as pd
 
         from pooling import checks, folded, predictors, scale, selection
-        from pooling.pipeline import grids as exact_grids
+        from pooling.pipeline.side import exchangeable
 
         labels = pairs["trials"].astype(str) + "/" + pairs["successes"].astype(str)
         self.pairs = pairs.set_index(labels.rename("pair"))
@@ -284,22 +286,22 @@ class _Fit:
         self.seed = settings["SEED"]
         names = predictors.parse_names(settings["PREDICTORS"])
         self.listed = selection.select_groups(self.pairs)
-        # The grid is computed in its own process meanwhile (pooling.pipeline.grids).
-        exact_summary = grids.submit(exact_grids.exchangeable, self.pairs, settings["PRIOR_SCALE"],
-                                     self.pairs.index[self.listed])  # fmt: skip
+        grid = (self.pairs, settings["PRIOR_SCALE"], self.pairs.index[self.listed])
+        # The side process (pooling.pipeline.side) takes what would otherwise wait for this
+        # one: the regression's fit and grid, or else this model's grid.
+        if names:
+            regression = side.submit(_RegressionFit, self.pairs, names, settings)
+        else:
+            exact_summary = side.submit(exchangeable, *grid)
         self.idata = folded.fit_prior(
             self.pairs, sigma=settings["PRIOR_SCALE"], seed=settings["SEED"],
             draws=settings["DRAWS"], tune=settings["TUNE"], chains=settings["CHAINS"],
             target_accept=settings["MARGINAL_TARGET_ACCEPT"],
             mass_matrix=scale.mass_matrix(n_groups),
         )  # fmt: skip
-        # The regression is fitted next, on a thread, while this one checks the first fit.
-        # Not during the sampling above: each NUTS step of either calls into Python, and
-        # they would queue for the interpreter's lock.
-        regression = _Background(_RegressionFit, self.pairs, names, settings) if names else None
         convergence = checks.assert_converged(self.idata, ["alpha", "beta", "mu"])
         divergent = checks.assert_no_divergences(self.idata)
-        self.exact_summary = exact_summary.get()
+        self.exact_summary = exchangeable(*grid) if names else exact_summary.get()
         hyper = self.exact_summary.loc[["alpha", "beta", "mu"]]
         agreement = checks.assert_matches_exact(self.idata, hyper)
         self.hyper = convergence.drop(columns="ok").join(
@@ -308,7 +310,7 @@ class _Fit:
         self.hyper["divergences"] = divergent
         self.alpha = self.idata.posterior["alpha"].to_numpy().ravel()
         self.beta = self.idata.posterior["beta"].to_numpy().ravel()
-        self.regression = regression.result() if regression else None
+        self.regression = regression.get() if names else None
         if self.regression is not None:
             self.hyper = pd.concat([self.hyper, self.regression.hyper])
 
@@ -320,34 +322,11 @@ class _Fit:
         checks.assert_estimates_match_exact(rows, self.idata, self.exact_summary, self.pairs)
 
 
-class _Background:
-    """A call on a thread of its own: :meth:`result` waits for its value or raises its error.
-
-    A daemon thread, so that an interrupted run exits without waiting for it.
-    """
-
-    def __init__(self, function, *args):
-        self._outcome = None
-        self._thread = threading.Thread(target=self._run, args=(function, args), daemon=True)
-        self._thread.start()
-
-    def _run(self, function, args) -> None:
-        try:
-            self._outcome = (True, function(*args))
-        except BaseException as err:  # raised again by result(), in the caller's thread
-            self._outcome = (False, err)
-
-    def result(self):
-        """The call's value, once it has returned."""
-        self._thread.join()
-        returned, value = self._outcome
-        if not returned:
-            raise value
-        return value
-
-
 class _RegressionFit:
     """The regression model's fit on the folded counts (built-in predictors), checked.
+
+    Built in the side process (:mod:`pooling.pipeline.side`) and sent back whole: what it
+    keeps pickles, and its exact grid stays there (only the summary and means come back).
 
     Attributes
     ----------
@@ -387,12 +366,14 @@ class _RegressionFit:
         self.kappa = post["kappa"].to_numpy().ravel()
         self.hyper = convergence.drop(columns="ok")
         self.hyper["divergences"] = divergent
-        self.grid = None
+        #: With one predictor, every folded row's exact mean rate (else None).
+        self.exact_means = None
         self.checked = " (more than one predictor: no exact grid to check against)"
         if self.design.shape[1] == 1:
-            self.grid = RegressionPosterior(pairs, self.design, folded=folded)
+            grid = RegressionPosterior(pairs, self.design, folded=folded)
             self.listed = selection.select_groups(pairs)
-            self.exact_summary = self.grid.summary(pairs.index[self.listed])
+            self.exact_summary = grid.summary(pairs.index[self.listed])
+            self.exact_means = grid.means(rows)
             agreement = checks.assert_matches_exact(self.idata, self.exact_summary.iloc[:3])
             self.hyper = self.hyper.join(agreement[["mean", "exact_mean", "mcse", "q03",
                                                     "exact_q03", "q97", "exact_q97"]])  # fmt: skip
@@ -412,7 +393,7 @@ class _RegressionFit:
         grid (raises CheckFailed)."""
         from pooling import checks
 
-        if self.grid is None:
+        if self.exact_means is None:
             return
         from pooling.estimates import mixture_draws
 
@@ -427,7 +408,7 @@ class _RegressionFit:
         alpha, beta = alpha[:, self.x_of_row], beta[:, self.x_of_row]
         conditional = (alpha + y) / (alpha + beta + n)
         estimated = table["mean"].groupby(self.row_of).first().to_numpy()
-        checks.assert_means_match_exact(estimated, self.grid.means(self.rows), conditional,
+        checks.assert_means_match_exact(estimated, self.exact_means, conditional,
                                         self.idata.posterior.sizes["chain"], used)  # fmt: skip
 
     def population(self, kept):

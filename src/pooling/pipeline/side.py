@@ -1,14 +1,16 @@
-"""The exact grids that an estimates run checks its fits against, in a process of their own.
+"""A second process for an estimates run: the work that would otherwise wait for the first.
 
-The grids need only the folded counts, not the fits, so they are computed while the fits
-run. On threads they would not overlap: each NUTS step of the fits calls into Python, and
-the grids' NumPy work holds the interpreter's lock often enough to make those calls queue
-(measured: slower than one after the other). A spawned process has its own lock, and starts
-while this one is still importing.
+With predictors, that is the regression's fit (NUTS and its exact grid) while this process
+fits the exchangeable model; without, the exchangeable model's exact grid while this
+process samples it. On threads they would not overlap: each NUTS step calls into Python,
+and the other work holds the interpreter's lock often enough to make those calls queue
+(measured: slower than one after the other). A spawned process has its own lock, and
+imports what it needs while this one is still importing.
 """
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import queue
 import threading
@@ -17,7 +19,7 @@ import pandas as pd
 
 from pooling import exact
 
-__all__ = ["GridProcess", "GridProcessError", "Pending", "exchangeable"]
+__all__ = ["Pending", "SideProcess", "SideProcessError", "exchangeable"]
 
 
 def exchangeable(pairs: pd.DataFrame, sigma: float, listed: pd.Index) -> pd.DataFrame:
@@ -35,8 +37,14 @@ def exchangeable(pairs: pd.DataFrame, sigma: float, listed: pd.Index) -> pd.Data
     return exact.HierarchicalPosterior(pairs, sigma=sigma).summary(listed)
 
 
-class GridProcessError(RuntimeError):
-    """The grids' process stopped before it answered."""
+class SideProcessError(RuntimeError):
+    """The side process stopped before it answered."""
+
+
+def _imported(names: list[str]) -> None:
+    """Import the modules named (nothing comes back: a module does not pickle)."""
+    for name in names:
+        importlib.import_module(name)
 
 
 def _serve(calls, answers) -> None:
@@ -49,23 +57,23 @@ def _serve(calls, answers) -> None:
         answers.put(answer)
 
 
-class GridProcess:
+class SideProcess:
     """One spawned process that computes the calls sent to it, one after the other.
 
-    Started at once, so that it imports NumPy, SciPy and the grids while the caller goes
-    on. A call is queued without waiting for the process to take it. A context manager:
-    leaving it stops the process, finished or not, so that an interrupted run leaves
-    nothing behind. Spawned, so the caller's main module is imported there again: a script
-    that starts an estimates run needs ``if __name__ == "__main__":``, as for any spawned
-    process; without it the process stops, and :meth:`Pending.get` says so rather than
-    wait.
+    Started at once, so that it imports NumPy, SciPy and the grids (and what
+    :meth:`preload` names) while the caller goes on. A call is queued without waiting for
+    the process to take it. A context manager: leaving it stops the process, finished or
+    not, so that an interrupted run leaves nothing behind. Spawned, so the caller's main
+    module is imported there again: a script that starts an estimates run needs ``if
+    __name__ == "__main__":``, as for any spawned process; without it the process stops,
+    and :meth:`Pending.get` says so rather than wait.
     """
 
     def __init__(self):
         context = multiprocessing.get_context("spawn")
         self._calls, self._answers = context.Queue(), context.Queue()
         self._process = context.Process(target=_serve, args=(self._calls, self._answers),
-                                        daemon=True, name="pooling exact grids")  # fmt: skip
+                                        daemon=True, name="pooling side")  # fmt: skip
         self._process.start()
         #: The process's id.
         self.pid = self._process.pid
@@ -73,7 +81,7 @@ class GridProcess:
         self._sending, self._receiving = threading.Lock(), threading.Lock()
         self._sent, self._received = 0, []
 
-    def __enter__(self) -> GridProcess:
+    def __enter__(self) -> SideProcess:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -81,6 +89,10 @@ class GridProcess:
         self._calls.cancel_join_thread()
         self._process.terminate()
         self._process.join()
+
+    def preload(self, *modules: str) -> None:
+        """Import these modules there now, before a call needs them."""
+        self.submit(_imported, list(modules))
 
     def submit(self, function, *args) -> Pending:
         """Queue ``function(*args)`` (both picklable); the answers come in order of sending."""
@@ -96,8 +108,8 @@ class GridProcess:
                     self._received.append(self._answers.get(timeout=0.2))
                 except queue.Empty:
                     if not self._process.is_alive():
-                        raise GridProcessError(
-                            f"the process of the exact grids stopped (exit code "
+                        raise SideProcessError(
+                            f"the estimates run's side process stopped (exit code "
                             f"{self._process.exitcode}); fix: a script that starts an "
                             "estimates run needs if __name__ == '__main__':"
                         ) from None
@@ -108,9 +120,9 @@ class GridProcess:
 
 
 class Pending:
-    """A call sent to a :class:`GridProcess`."""
+    """A call sent to a :class:`SideProcess`."""
 
-    def __init__(self, process: GridProcess, number: int):
+    def __init__(self, process: SideProcess, number: int):
         self._process, self._number = process, number
 
     def get(self):
