@@ -4,6 +4,6 @@ import sys
 
 from pooling.runner.cli import main
 
-# Guarded: a spawned process (pooling.pipeline.grids) imports the main module again.
+# Guarded: a spawned process (pooling.pipeline.side) imports the main module again.
 if __name__ == "__main__":
     sys.exit(main())
