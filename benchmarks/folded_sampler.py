@@ -19,37 +19,19 @@ from __future__ import annotations
 
 import math
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import arviz as az
 import nutpie
 import pandas as pd
 from common import write_section
-from groups import REAL, synthetic_csv
+from groups import real_and_synthetic_pairs
 
 from pooling import checks, exact, folded, scale
 from pooling.fits import CompiledSampler, model_variables
 
 SETTINGS = {"draws": 5000, "tune": 5000, "chains": 4, "target_accept": 0.95, "seed": 1}
 SIGMA = 10.0
-
-
-def tables() -> dict[str, pd.DataFrame]:
-    """Each table's distinct pairs: ``trials``, ``successes``, ``count``."""
-    frames = {"career batting": pd.read_csv(REAL)}
-    with tempfile.TemporaryDirectory(prefix="folded-sampler-") as scratch:
-        path = Path(scratch) / "groups.csv"
-        synthetic_csv(100_000, 2, path)
-        frames["100,000 synthetic"] = pd.read_csv(path)
-    out = {}
-    for name, frame in frames.items():
-        frame = frame.set_axis(["group", "trials", "successes"], axis=1)
-        pairs = frame.groupby(["trials", "successes"]).size().rename("count").reset_index()
-        out[name] = pairs.set_index(pairs["trials"].astype(str) + "/"
-                                    + pairs["successes"].astype(str))  # fmt: skip
-    return out
 
 
 def compiled(pairs: pd.DataFrame, mass_matrix: str):
@@ -80,10 +62,10 @@ def numba_function(pairs: pd.DataFrame, mass_matrix: str, cores: int):
 
 def main() -> int:
     # Numba compiles (or loads) the folded functions once per process: not timed below.
-    warm = next(iter(tables().values())).iloc[:50]
+    warm = next(iter(real_and_synthetic_pairs().values())).iloc[:50]
     folded.FoldedPrior(warm, SIGMA).value_and_gradient([0.0, 0.0])
     rows = []
-    for name, pairs in tables().items():
+    for name, pairs in real_and_synthetic_pairs().items():
         groups = int(pairs["count"].sum())
         mass_matrix = scale.mass_matrix(groups)
         reference = exact.HierarchicalPosterior(pairs, sigma=SIGMA).summary([])

@@ -39,6 +39,23 @@ def synthetic_csv(n_groups: int, seed: int, path: Path) -> None:
     frame.to_csv(path, index=False)
 
 
+def real_and_synthetic_pairs() -> dict[str, pd.DataFrame]:
+    """Career batting and 10^5 synthetic groups (seed 2), each folded to its distinct pairs
+    (``trials``, ``successes``, ``count``, indexed ``"N/y"``)."""
+    frames = {"career batting": pd.read_csv(REAL)}
+    with tempfile.TemporaryDirectory(prefix="pairs-") as scratch:
+        path = Path(scratch) / "groups.csv"
+        synthetic_csv(100_000, 2, path)
+        frames["100,000 synthetic"] = pd.read_csv(path)
+    out = {}
+    for name, frame in frames.items():
+        frame = frame.set_axis(["group", "trials", "successes"], axis=1)
+        pairs = frame.groupby(["trials", "successes"]).size().rename("count").reset_index()
+        out[name] = pairs.set_index(pairs["trials"].astype(str) + "/"
+                                    + pairs["successes"].astype(str))  # fmt: skip
+    return out
+
+
 def distinct(csv: Path, columns: tuple[str, str, str]) -> tuple[int, int]:
     """Groups and distinct (trials, successes) records of ``csv``."""
     frame = pd.read_csv(csv, usecols=list(columns[1:]))

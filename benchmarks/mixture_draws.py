@@ -14,13 +14,11 @@ BENCH=mixture_draws``, under a minute).
 from __future__ import annotations
 
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from common import write_section
-from groups import REAL, synthetic_csv
+from groups import real_and_synthetic_pairs
 
 from pooling import estimates, exact
 
@@ -28,20 +26,6 @@ BUDGETS = (4_000_000, 2_000_000)
 #: Draws of the population in a fit at notebook 3's settings (4 chains of 5000).
 FIT_DRAWS = 20_000
 SIGMA = 10.0
-
-
-def tables() -> dict[str, pd.DataFrame]:
-    """Each table's distinct pairs: ``trials``, ``successes``, ``count``."""
-    frames = {"career batting": pd.read_csv(REAL)}
-    with tempfile.TemporaryDirectory(prefix="mixture-draws-") as scratch:
-        path = Path(scratch) / "groups.csv"
-        synthetic_csv(100_000, 2, path)
-        frames["100,000 synthetic"] = pd.read_csv(path)
-    out = {}
-    for name, frame in frames.items():
-        frame = frame.set_axis(["group", "trials", "successes"], axis=1)
-        out[name] = frame.groupby(["trials", "successes"]).size().rename("count").reset_index()
-    return out
 
 
 def spread(pairs: pd.DataFrame, alpha, beta) -> np.ndarray:
@@ -57,7 +41,7 @@ def spread(pairs: pd.DataFrame, alpha, beta) -> np.ndarray:
 def main() -> int:
     lines = ["| table | pairs | budget | draws kept | largest MC error / posterior sd |",
              "|---|---:|---:|---:|---:|"]  # fmt: skip
-    for name, pairs in tables().items():
+    for name, pairs in real_and_synthetic_pairs().items():
         grid = exact.HierarchicalPosterior(pairs, sigma=SIGMA)
         ratio = spread(pairs, *grid.hyper_draws(2000, np.random.default_rng(5))).max()
         for budget in BUDGETS:

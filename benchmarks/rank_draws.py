@@ -15,34 +15,18 @@ BENCH=rank_draws``, about two minutes).
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from common import write_section
-from groups import REAL, synthetic_csv
+from groups import real_and_synthetic_pairs
 
 from pooling import estimates, exact
 
 SETTINGS = (10, 20, 40)
 REFERENCE = 160
 SIGMA = 10.0
-
-
-def tables() -> dict[str, pd.DataFrame]:
-    """Each table's distinct pairs: ``trials``, ``successes``, ``count``."""
-    frames = {"career batting": pd.read_csv(REAL)}
-    with tempfile.TemporaryDirectory(prefix="rank-draws-") as scratch:
-        path = Path(scratch) / "groups.csv"
-        synthetic_csv(100_000, 2, path)
-        frames["100,000 synthetic"] = pd.read_csv(path)
-    out = {}
-    for name, frame in frames.items():
-        frame = frame.set_axis(["group", "trials", "successes"], axis=1)
-        out[name] = frame.groupby(["trials", "successes"]).size().rename("count").reset_index()
-    return out
 
 
 def quantiles(pairs: pd.DataFrame, alpha, beta) -> tuple[np.ndarray, float, float]:
@@ -63,7 +47,7 @@ def main() -> int:
         " / q95 | 99th percentile | search (s) |",
         "|---|---:|---:|---|---|---:|",
     ]
-    for name, pairs in tables().items():
+    for name, pairs in real_and_synthetic_pairs().items():
         grid = exact.HierarchicalPosterior(pairs, sigma=SIGMA)
         alpha, beta = grid.hyper_draws(REFERENCE, np.random.default_rng(5))
         reference, _, _ = quantiles(pairs, alpha, beta)
