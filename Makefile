@@ -154,6 +154,7 @@ check: $(INSTALLED) | dot ## A quick subset of `make test`: package tests and no
 # BENCH=folded_sampler the population's fit on folded counts, compiled or one Numba function (~2 min);
 # BENCH=rank_draws how many population draws the rank quantiles need (~2 min);
 # BENCH=mixture_draws how many the hierarchical mixtures need (~1 min);
+# BENCH=mixture_check how often their exact checks fail a right fit at 50 draws (~2 min);
 # BENCH=distributed the estimates of 1e5 to 1e7 groups on a local 2-worker Dask cluster
 # (~15 minutes; its script is dask_cluster.py: a distributed.py would hide the package);
 # BENCH_ARGS="--predictors log_trials" adds the regression, in a section of its own (~17 min).

@@ -110,3 +110,44 @@ def test_exact_check_tolerance_grows_with_the_number_of_tests():
     assert many > checks.mcse_tolerance(300) > checks.N_MCSE
     # a correct fit fails somewhere with probability FAMILY_FALSE_ALARM at most
     assert 30_000 * 2 * stats.norm.sf(many) == pytest.approx(checks.FAMILY_FALSE_ALARM)
+
+
+def test_exact_check_tolerance_allows_for_mcses_estimated_from_few_draws():
+    """With an effective sample size, Student's t of ess - 1 degrees of freedom: wider for
+    the 50 draws of a very large table, the normal's for many, never below N_MCSE."""
+    from scipy import stats
+
+    few, many = checks.mcse_tolerance(36, np.array([40.0, 1e6]))
+    assert few > checks.mcse_tolerance(36) + 0.4  # the normal's is 4.03 here
+    assert 36 * 2 * stats.t.sf(few, 39) == pytest.approx(checks.FAMILY_FALSE_ALARM)
+    assert many == pytest.approx(checks.mcse_tolerance(36), abs=1e-3)
+    assert (checks.mcse_tolerance(3, np.array([5.0, np.nan, 1e6])) >= checks.N_MCSE).all()
+
+
+def test_kept_draws_count_in_full_when_further_apart_than_the_chains_correlation():
+    """Evenly spaced draws of independent chains count in full; of chains that wander, as
+    their effective sample size over every draw."""
+    rng = np.random.default_rng(3)
+    independent = az.from_dict({"posterior": {"alpha": rng.normal(size=(4, 1000))}})
+    assert checks.kept_draws_ess(independent, 50) == 50
+    wandering = np.cumsum(rng.normal(size=(4, 1000)), axis=1) * 0.1 + rng.normal(size=(4, 1))
+    sticky = az.from_dict({"posterior": {"alpha": wandering, "beta": rng.normal(size=(4, 1000))}})
+    ess = float(az.ess(sticky, var_names=["alpha"], method="bulk")["alpha"])
+    assert ess < 50
+    assert checks.kept_draws_ess(sticky, 50) == pytest.approx(ess)
+
+
+def test_means_of_kept_draws_pass_when_right_and_fail_when_shifted():
+    """The means check on 50 of 4,000 independent draws: the exact means pass, means moved
+    by 8 of their standard errors fail."""
+    rng = np.random.default_rng(5)
+    idata = az.from_dict({"posterior": {"alpha": rng.normal(size=(4, 1000))}})
+    conditional = rng.normal(0.5, 0.01, size=(4000, 300))
+    used = np.linspace(0, 3999, 50).round().astype(int)
+    kept = conditional[used]
+    exact_means = np.full(300, 0.5)
+    passed = checks.assert_means_match_exact(kept.mean(axis=0), exact_means, kept, idata, used)
+    assert passed["ok"] and passed["tolerance"] > checks.mcse_tolerance(300)  # Student's t
+    shifted = kept.mean(axis=0) + 8 * 0.01 / np.sqrt(50) * np.eye(300)[7]
+    with pytest.raises(checks.CheckFailed, match="row 7"):
+        checks.assert_means_match_exact(shifted, exact_means, kept, idata, used)

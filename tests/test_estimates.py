@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -201,6 +203,22 @@ def test_rank_function_finds_the_smallest_rank_that_reaches_each_quantile():
         assert (ranks.cdf(found - 1, rows) < q).all()
         assert found.min() >= 1 and found.max() <= ranks.n_groups
     assert found.max() > estimates.RANK_EXACT_UP_TO  # the levels past whole ranks were used
+
+
+def test_rank_function_ranks_the_lowest_rate_last_without_a_warning():
+    """A group far below every other: its rank quantiles are all the last rank, found at
+    the top level (which stands for more groups than there are) with no invalid value."""
+    pairs = _many_groups(20_000, 11)
+    lowest = pd.DataFrame({"trials": [5000], "successes": [0], "count": [1]})
+    pairs = pd.concat([pairs, lowest], ignore_index=True)
+    rng = np.random.default_rng(12)
+    alpha, beta = rng.normal(6, 0.1, 400), rng.normal(4, 0.07, 400)
+    ranks = estimates.rank_function(pairs, alpha, beta, rng)
+    assert ranks._levels()[-1] > ranks.n_groups  # the case: a level past every group
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = ranks.quantiles(rows=[len(pairs) - 1])
+    assert [int(q[0]) for q in found] == [ranks.n_groups] * 3
 
 
 def test_rank_function_of_the_exchangeable_model_agrees_with_joint_draws(groups, grid_draws):

@@ -28,6 +28,9 @@ def test_the_same_values_as_arviz(chains, draws, monkeypatch):
     got = mcse.mcse_of_means(values)
     np.testing.assert_allclose(got[1:], expected.to_numpy(), rtol=1e-12)
     assert got[0] == 0.0
+    both = mcse.mcse_and_ess_of_means(values)
+    np.testing.assert_array_equal(both[0], got)
+    np.testing.assert_array_equal(both[1], mcse.ess_of_means(values))
 
 
 @pytest.mark.parametrize("prob", [0.05, 0.5, 0.95])

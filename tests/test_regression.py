@@ -68,7 +68,7 @@ def test_estimates_agree_with_the_exact_grid(rats, fit, draws):
         kappa[:, None] + rows["trials"].to_numpy()
     )
     estimated = table["mean"].groupby(row_of).first().to_numpy()
-    assert checks.assert_means_match_exact(estimated, grid.means(rows), conditional, 4)["ok"]
+    assert checks.assert_means_match_exact(estimated, grid.means(rows), conditional, fit)["ok"]
     # The probability of a rate above the group's own population mean, exactly.
     k = 7
     exact_p = grid.prob_above_mu(design["log_trials"].iloc[k], groups["successes"].iloc[k],

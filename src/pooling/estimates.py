@@ -584,7 +584,9 @@ class RankFunction:
             one point): what a search for another quantile of the same rows can start with.
         """
         levels, top = self._levels(), self.thresholds.shape[1] - 1
-        position = special.ndtri((levels + 0.5) / (self.n_groups + 1))
+        # The top level may stand for more groups than there are: its position is the last.
+        position = special.ndtri(np.minimum(levels + 0.5, self.n_groups + 0.5)
+                                 / (self.n_groups + 1))  # fmt: skip
         low, high = np.full(rows.size, -1), np.full(rows.size, top)  # P(low) < q <= P(high)
         at_high = np.ones(rows.size)  # P(high): the top level holds every rank
         last = np.full((2, rows.size), np.nan)  # the last point: probit position, probit P

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["COLUMNS_AT_ONCE", "ess_of_means", "mcse_of_means", "mcse_of_quantiles"]
+__all__ = [
+    "COLUMNS_AT_ONCE",
+    "ess_of_means",
+    "mcse_and_ess_of_means",
+    "mcse_of_means",
+    "mcse_of_quantiles",
+]
 
 #: Columns whose autocovariances are computed together (each holds its draws' spectrum).
 COLUMNS_AT_ONCE = 20_000
@@ -111,8 +117,26 @@ def mcse_of_means(values: np.ndarray) -> np.ndarray:
     numpy.ndarray
         Shape ``(columns,)``: ``arviz.mcse(method="mean")`` of each column.
     """
-    return _by_blocks(np.asarray(values, float), lambda part, flat: flat.std(axis=0, ddof=1)
-                      / np.sqrt(ess_of_means(part)))  # fmt: skip
+    return mcse_and_ess_of_means(values)[0]
+
+
+def mcse_and_ess_of_means(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`mcse_of_means` and :func:`ess_of_means` of each column, computed once.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Shape ``(chains, draws, columns)``.
+
+    Returns
+    -------
+    mcse, ess : numpy.ndarray
+        Shape ``(columns,)`` each.
+    """
+    values = np.asarray(values, float)
+    ess = _by_blocks(values, lambda part, flat: ess_of_means(part))
+    sd = _by_blocks(values, lambda part, flat: flat.std(axis=0, ddof=1))
+    return sd / np.sqrt(ess), ess
 
 
 def _by_blocks(values: np.ndarray, error) -> np.ndarray:

@@ -408,8 +408,8 @@ class _RegressionFit:
         alpha, beta = alpha[:, self.x_of_row], beta[:, self.x_of_row]
         conditional = (alpha + y) / (alpha + beta + n)
         estimated = table["mean"].groupby(self.row_of).first().to_numpy()
-        checks.assert_means_match_exact(estimated, self.exact_means, conditional,
-                                        self.idata.posterior.sizes["chain"], used)  # fmt: skip
+        checks.assert_means_match_exact(estimated, self.exact_means, conditional, self.idata,
+                                        used)  # fmt: skip
 
     def population(self, kept):
         """The population's Beta at the draws ``kept``: ``alpha, beta``, ``(draws, predictor
