@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -45,3 +46,22 @@ def draws_digests(*envs) -> list[str]:
 def test_draws_are_the_same_on_an_older_cpu():
     here, older = draws_digests(portable.ENV, {**portable.ENV, "GLIBC_TUNABLES": OLDER_CPU})
     assert older == here
+
+
+def test_numpy_and_openblas_use_their_baseline_code_whatever_the_cpu():
+    """NumPy dispatches to none of its optimisations beyond its baseline (all of them named:
+    a NumPy that adds one fails here), and OpenBLAS runs its Nehalem kernels."""
+    probe = (
+        "import json\n"
+        "from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__\n"
+        "from threadpoolctl import threadpool_info\n"
+        "print(json.dumps([sorted(__cpu_dispatch__), [f for f in __cpu_dispatch__ if "
+        "__cpu_features__[f]], [i['architecture'] for i in threadpool_info() if "
+        "i['internal_api'] == 'openblas']]))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], env={**os.environ, **portable.ENV},
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    dispatch, enabled, openblas = json.loads(out)
+    assert dispatch == sorted(portable.NUMPY_DISPATCH)
+    assert enabled == []
+    assert openblas and set(openblas) == {"Nehalem"}

@@ -29,6 +29,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from pooling import portable
 from pooling.paths import NOTEBOOKS_DIR, ROOT, figures_dir
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -135,7 +136,7 @@ def lab(tmp_path_factory):
         "JUPYTER_DATA_DIR": str(scratch / "data"),  # so the kernel is .venv's own
         "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
     }
-    for name in ("NUMBA_CPU_NAME", "GLIBC_TUNABLES", "PYTENSOR_FLAGS"):
+    for name in portable.ENV:
         env.pop(name, None)  # the kernel must get them from its kernel spec, as for a reader
     # and no test start-up file: a reader's kernel, which compiles through the disk cache when
     # its kernel spec's start line finds that it fits (pooling.runner.kernelspec)
