@@ -143,7 +143,7 @@ check: $(INSTALLED) | dot ## A quick subset of `make test`: package tests and no
 # BENCH=calibration notebook 05 at 1000 replicates (~4 minutes with its warm-up);
 # BENCH=portability the hierarchical fit on CPU models emulated by qemu (~5 minutes);
 # BENCH=estimates the table of estimates alone on 17,593 real and 2e4, 1e5 and 1e6 synthetic
-# groups, without and with PREDICTORS=log_trials (~10 minutes);
+# groups, without and with PREDICTORS=log_trials (~4 minutes);
 # BENCH=refit_se whether a leave-one-out refit's standard error is honest (~30 s);
 # BENCH=beta_tails SciPy's two ways to the upper tail of a Beta, for the estimates (~1 minute);
 # BENCH=trials_check how often the check of rates against trials fails a right model (~10 min);
@@ -157,7 +157,7 @@ check: $(INSTALLED) | dot ## A quick subset of `make test`: package tests and no
 # BENCH=mixture_check how often their exact checks fail a right fit at 50 draws (~2 min);
 # BENCH=distributed the estimates of 1e5 to 1e7 groups on a local 2-worker Dask cluster
 # (~15 minutes; its script is dask_cluster.py: a distributed.py would hide the package);
-# BENCH_ARGS="--predictors log_trials" adds the regression, in a section of its own (~17 min).
+# BENCH_ARGS="--predictors log_trials" adds the regression, in a section of its own (~8 min).
 BENCH ?= collection samplers scale
 BENCH_ARGS ?=
 bench: $(INSTALLED) | dot $(if $(filter portability,$(BENCH)),qemu) ## Run the benchmarks and write benchmarks/RESULTS.md (several minutes)
