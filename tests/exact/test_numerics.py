@@ -1,4 +1,4 @@
-"""One-dimensional numerics: quantiles from a tabulated density, mixture quantiles, maxima."""
+"""Shared numerics: quantiles from a tabulated density, mixture quantiles, maxima, Laplace sds."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 from scipy import special, stats
 
 from pooling.exact.numerics import (
+    laplace_sd,
     mixture_quantile,
     mu_kappa_to_log_ab,
     quantiles_from_density,
@@ -38,3 +39,19 @@ def test_refine_maximum_finds_the_mode_between_grid_points():
     pdf = stats.beta(5.0, 3.0).pdf
     got = refine_maximum(lambda x: np.atleast_1d(pdf(x)), np.linspace(0.01, 0.99, 50))
     assert abs(got - mode) < 1e-7
+
+
+def test_laplace_sds_of_a_correlated_normal_are_its_marginal_sds():
+    """Exact for a quadratic: the sds of a normal with correlation 0.9; 1 at a saddle."""
+    covariance = np.array([[4.0, 0.9, 0.0], [0.9, 0.25, 0.0], [0.0, 0.0, 9.0]])  # 0.9 * 2 * 0.5
+    precision = np.linalg.inv(covariance)
+    mode = np.array([1.0, -2.0, 0.5])
+
+    def negative(point):
+        d = point - mode
+        return 0.5 * d @ precision @ d
+
+    sd = laplace_sd(negative, mode, np.full(3, 1e-3))
+    np.testing.assert_allclose(sd, [2.0, 0.5, 3.0], rtol=1e-6)
+    saddle = laplace_sd(lambda p: p[0] ** 2 - p[1] ** 2, np.zeros(2), np.full(2, 1e-3))
+    assert saddle[1] == 1.0

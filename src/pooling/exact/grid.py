@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import optimize, special
 from scipy.interpolate import CubicSpline
 
+from pooling.exact import numerics
 from pooling.exact.conjugate import SUMMARY_COLUMNS
 from pooling.exact.numerics import mu_kappa_to_log_ab, quantiles_from_density, refine_maximum
 from pooling.exact.predictive import PredictiveMixin
@@ -59,25 +60,6 @@ def _resolved(grid, box) -> bool:
              (w[:, -1], x2[-1] < hi2)]  # fmt: skip
     edge = sum(float(row.sum()) for row, inner in edges if inner)
     return edge <= EDGE_MAX and 1 / np.sum(w**2) >= NEFF_MIN
-
-
-def _laplace_sd(negative, mode: np.ndarray) -> np.ndarray:
-    """Marginal standard deviations from the curvature of ``negative`` at its minimum."""
-    h = 1e-4 * np.maximum(1.0, np.abs(mode))
-    hessian = np.empty((2, 2))
-    for a in range(2):
-        for b in range(2):
-            ea, eb = np.eye(2)[a] * h[a], np.eye(2)[b] * h[b]
-            corners = negative(mode + ea + eb) - negative(mode + ea - eb)
-            corners += negative(mode - ea - eb) - negative(mode - ea + eb)
-            hessian[a, b] = corners / (4 * h[a] * h[b])
-    try:
-        covariance = np.linalg.inv(hessian)
-        sd = np.sqrt(np.diag(covariance))
-    except np.linalg.LinAlgError:
-        sd = np.full(2, np.nan)
-    # A flat or saddle-shaped point gives no usable curvature: fall back to a wide span.
-    return np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
 
 
 class HierarchicalPosterior(RatesMixin, PredictiveMixin):
@@ -193,7 +175,8 @@ class HierarchicalPosterior(RatesMixin, PredictiveMixin):
         tolerances = {"xatol": 1e-10, "fatol": 1e-10, "maxiter": 4000}
         found = optimize.minimize(negative, start, method="Nelder-Mead",
                                   bounds=[(lo1, hi1), (lo2, hi2)], options=tolerances)  # fmt: skip
-        mode, sd = found.x, _laplace_sd(negative, found.x)
+        steps = 1e-4 * np.maximum(1.0, np.abs(found.x))
+        mode, sd = found.x, numerics.laplace_sd(negative, found.x, steps)
         spans = [(m - 10 * s, m + 10 * s) for m, s in zip(mode, sd, strict=True)]
         limits = [(lo1, hi1), (lo2, hi2)]
         for _ in range(8):

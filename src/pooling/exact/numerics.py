@@ -1,4 +1,4 @@
-"""One-dimensional numerics shared by the grid posterior and the sampled summaries."""
+"""Numerics shared by the grid posteriors and the sampled summaries."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from scipy.interpolate import CubicSpline
 
 from pooling.exact.conjugate import QUANTILES
 
-__all__ = ["mixture_quantile", "mu_kappa_to_log_ab", "quantiles_from_density", "refine_maximum"]
+__all__ = ["laplace_sd", "mixture_quantile", "mu_kappa_to_log_ab", "quantiles_from_density",
+           "refine_maximum"]  # fmt: skip
 
 
 def quantiles_from_density(x: np.ndarray, density: np.ndarray) -> np.ndarray:
@@ -72,3 +73,40 @@ def refine_maximum(pdf, grid: np.ndarray, xatol: float = 1e-9, values=None) -> f
 def mixture_quantile(q: float, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
     """Quantile of the mixture ``sum_k w_k Beta(a_k, b_k)``."""
     return optimize.brentq(lambda t: w @ special.betainc(a, b, t) - q, 0.0, 1.0, xtol=1e-12)
+
+
+def laplace_sd(negative, mode: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Marginal standard deviations from the curvature of ``negative`` at its minimum.
+
+    The Laplace approximation: the inverse of the Hessian of the negative log density at
+    its mode, by central differences.
+
+    Parameters
+    ----------
+    negative : callable
+        ``point -> float``: the negative log density (up to a constant).
+    mode : numpy.ndarray
+        Where it is smallest.
+    steps : numpy.ndarray
+        The difference step of each coordinate.
+
+    Returns
+    -------
+    numpy.ndarray
+        One per coordinate; 1 where the point is flat or saddle-shaped (no usable
+        curvature), a wide span for the box that the grid starts from.
+    """
+    n = mode.size
+    hessian = np.empty((n, n))
+    for a in range(n):
+        for b in range(a, n):
+            ea, eb = np.eye(n)[a] * steps[a], np.eye(n)[b] * steps[b]
+            corners = negative(mode + ea + eb) - negative(mode + ea - eb)
+            corners += negative(mode - ea - eb) - negative(mode - ea + eb)
+            hessian[a, b] = hessian[b, a] = corners / (4 * steps[a] * steps[b])
+    try:
+        with np.errstate(invalid="ignore"):  # a saddle's negative variance: handled below
+            sd = np.sqrt(np.diag(np.linalg.inv(hessian)))
+    except np.linalg.LinAlgError:
+        sd = np.full(n, np.nan)
+    return np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import special
 
 from pooling.exact.conjugate import QUANTILES, SUMMARY_COLUMNS
-from pooling.exact.numerics import mixture_quantile, quantiles_from_density
+from pooling.exact.numerics import laplace_sd, mixture_quantile, quantiles_from_density
 from pooling.folded_regression import FoldedRegression
 from pooling.regression import PRIORS, fold
 
@@ -112,24 +112,6 @@ class RegressionPosterior:
         """The posterior mode of ``(a, b, log kappa)``."""
         return self._folded.mode() if self._folded.anchor is None else self._folded.anchor
 
-    def _laplace_sd(self) -> np.ndarray:
-        """Marginal sds from the curvature at the mode (central differences)."""
-        mode, h = self.mode, 1e-3
-        hessian = np.empty((3, 3))
-        for i in range(3):
-            for j in range(i, 3):
-                ei, ej = np.eye(3)[i] * h, np.eye(3)[j] * h
-                value = (float(self.log_density(*(mode + ei + ej)))
-                         - float(self.log_density(*(mode + ei - ej)))
-                         - float(self.log_density(*(mode - ei + ej)))
-                         + float(self.log_density(*(mode - ei - ej)))) / (4 * h * h)  # fmt: skip
-                hessian[i, j] = hessian[j, i] = value
-        try:
-            sd = np.sqrt(np.diag(np.linalg.inv(-hessian)))
-        except np.linalg.LinAlgError:
-            sd = np.full(3, np.nan)
-        return np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
-
     def _evaluate(self, axes):
         lp = self.log_density(*np.meshgrid(*axes, indexing="ij"))
         lp = np.where(np.isnan(lp), -np.inf, lp)  # overflow far out: no mass there
@@ -147,7 +129,8 @@ class RegressionPosterior:
         deviations. The final grid has more points per axis until it has
         :data:`NEFF_MIN` effective points.
         """
-        mode, sd = self.mode, self._laplace_sd()
+        mode = self.mode
+        sd = laplace_sd(lambda point: -float(self.log_density(*point)), mode, np.full(3, 1e-3))
         p = self.priors
         limits = [(-PRIOR_SDS * p["a_sd"], PRIOR_SDS * p["a_sd"]),
                   (-PRIOR_SDS * p["b_sd"], PRIOR_SDS * p["b_sd"]),
