@@ -5,9 +5,9 @@ For each size, a seeded synthetic CSV (``groups.synthetic_csv``: trials log-unif
 shipped in ``data/`` go through ``python -m pooling estimates`` with the notebooks' default
 settings, without predictors and with ``PREDICTORS=log_trials`` (the regression as a fourth
 model). Reports the wall time of each, the peak memory of the whole process tree (sum of
-proportional set sizes, sampled every 2 s, the exact grid's process included) and the size
+proportional set sizes, sampled every 2 s, the run's side process included) and the size
 of the table written, with the regression. 10^5 groups is the size of the 30-second target.
-Writes the ``estimates`` section of RESULTS.md: ``make bench BENCH=estimates`` (about 15
+Writes the ``estimates`` section of RESULTS.md: ``make bench BENCH=estimates`` (about 4
 minutes).
 """
 

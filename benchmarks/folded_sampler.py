@@ -62,10 +62,11 @@ def numba_function(pairs: pd.DataFrame, mass_matrix: str, cores: int):
 
 def main() -> int:
     # Numba compiles (or loads) the folded functions once per process: not timed below.
-    warm = next(iter(real_and_synthetic_pairs().values())).iloc[:50]
+    tables = real_and_synthetic_pairs()
+    warm = next(iter(tables.values())).iloc[:50]
     folded.FoldedPrior(warm, SIGMA).value_and_gradient([0.0, 0.0])
     rows = []
-    for name, pairs in real_and_synthetic_pairs().items():
+    for name, pairs in tables.items():
         groups = int(pairs["count"].sum())
         mass_matrix = scale.mass_matrix(groups)
         reference = exact.HierarchicalPosterior(pairs, sigma=SIGMA).summary([])

@@ -39,21 +39,27 @@ def synthetic_csv(n_groups: int, seed: int, path: Path) -> None:
     frame.to_csv(path, index=False)
 
 
-def real_and_synthetic_pairs() -> dict[str, pd.DataFrame]:
-    """Career batting and 10^5 synthetic groups (seed 2), each folded to its distinct pairs
-    (``trials``, ``successes``, ``count``, indexed ``"N/y"``)."""
-    frames = {"career batting": pd.read_csv(REAL)}
+def synthetic_pairs(n_groups: int, seed: int = 2) -> pd.DataFrame:
+    """The distinct pairs of :func:`synthetic_csv`'s groups (:func:`folded_pairs`)."""
     with tempfile.TemporaryDirectory(prefix="pairs-") as scratch:
         path = Path(scratch) / "groups.csv"
-        synthetic_csv(100_000, 2, path)
-        frames["100,000 synthetic"] = pd.read_csv(path)
-    out = {}
-    for name, frame in frames.items():
-        frame = frame.set_axis(["group", "trials", "successes"], axis=1)
-        pairs = frame.groupby(["trials", "successes"]).size().rename("count").reset_index()
-        out[name] = pairs.set_index(pairs["trials"].astype(str) + "/"
-                                    + pairs["successes"].astype(str))  # fmt: skip
-    return out
+        synthetic_csv(n_groups, seed, path)
+        return folded_pairs(pd.read_csv(path))
+
+
+def real_and_synthetic_pairs() -> dict[str, pd.DataFrame]:
+    """Career batting and 10^5 synthetic groups (seed 2), each folded to its distinct pairs
+    (:func:`folded_pairs`)."""
+    return {"career batting": folded_pairs(pd.read_csv(REAL)),
+            "100,000 synthetic": synthetic_pairs(100_000)}  # fmt: skip
+
+
+def folded_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """A groups table's distinct pairs (``trials``, ``successes``, ``count``), indexed
+    ``"N/y"``; its columns are group, trials and successes, in that order."""
+    frame = frame.set_axis(["group", "trials", "successes"], axis=1)
+    pairs = frame.groupby(["trials", "successes"]).size().rename("count").reset_index()
+    return pairs.set_index(pairs["trials"].astype(str) + "/" + pairs["successes"].astype(str))
 
 
 def distinct(csv: Path, columns: tuple[str, str, str]) -> tuple[int, int]:

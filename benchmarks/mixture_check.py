@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from common import write_section
-from groups import synthetic_csv
+from groups import synthetic_pairs
 from scipy import special, stats
 
 from pooling import checks, estimates, folded, scale, selection
@@ -35,16 +33,6 @@ from pooling.pipeline.side import exchangeable
 SHIFTS = 80
 #: Fits of each table (seeds from the run's default on).
 FITS = 3
-
-
-def synthetic_pairs(n_groups: int) -> pd.DataFrame:
-    """The distinct pairs of ``n_groups`` synthetic groups (seed 2), indexed ``"N/y"``."""
-    with tempfile.TemporaryDirectory(prefix="pairs-") as scratch:
-        path = Path(scratch) / "groups.csv"
-        synthetic_csv(n_groups, 2, path)
-        frame = pd.read_csv(path).set_axis(["group", "trials", "successes"], axis=1)
-    pairs = frame.groupby(["trials", "successes"]).size().rename("count").reset_index()
-    return pairs.set_index(pairs["trials"].astype(str) + "/" + pairs["successes"].astype(str))
 
 
 def shifted(n_draws: int, kept: int) -> list[np.ndarray]:
