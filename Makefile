@@ -155,6 +155,7 @@ check: $(INSTALLED) | dot ## A quick subset of `make test`: package tests and no
 # BENCH=rank_draws how many population draws the rank quantiles need (~2 min);
 # BENCH=mixture_draws how many the hierarchical mixtures need (~1 min);
 # BENCH=mixture_check how often their exact checks fail a right fit at 50 draws (~2 min);
+# BENCH=side_exit how often a failed estimates run's side process left stderr debris (~4 min);
 # BENCH=distributed the estimates of 1e5 to 1e7 groups on a local 2-worker Dask cluster
 # (~15 minutes; its script is dask_cluster.py: a distributed.py would hide the package);
 # BENCH_ARGS="--predictors log_trials" adds the regression, in a section of its own (~8 min).

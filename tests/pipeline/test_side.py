@@ -63,3 +63,29 @@ def test_a_script_without_a_main_guard_gets_one_line(tmp_path):
                           timeout=120, cwd=tmp_path)  # fmt: skip
     assert done.returncode != 0
     assert "needs if __name__ == '__main__':" in done.stderr.splitlines()[-1]
+
+
+def test_nothing_is_left_for_the_resource_tracker(monkeypatch):
+    # Named semaphores (a multiprocessing.Queue's) are unlinked by whichever thread drops
+    # them last; at the interpreter's exit that thread could be stopped half-way, and the
+    # tracker then warned of a leak on stderr, after the run's own one line.
+    from multiprocessing import resource_tracker
+
+    tracked = []
+    monkeypatch.setattr(resource_tracker, "register", lambda *args: tracked.append(args))
+    with side.SideProcess() as process:
+        assert process.submit(abs, -2).get() == 2
+    assert tracked == []
+
+
+def test_leaving_stops_a_call_still_being_sent():
+    import threading
+    import time
+
+    start = time.perf_counter()
+    with side.SideProcess() as process:
+        process.submit(time.sleep, 60)
+        # Far larger than a pipe's buffer: it waits for a process that is sleeping.
+        process.submit(len, b"x" * 50_000_000)
+    assert time.perf_counter() - start < 30
+    assert "pooling side sender" not in [thread.name for thread in threading.enumerate()]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import pickle
 import queue
 import threading
 
@@ -48,35 +49,59 @@ def _imported(names: list[str]) -> None:
 
 
 def _serve(calls, answers) -> None:
-    """The process's loop: a call taken, its value (or error) put back, until ``None``."""
-    for function, args in iter(calls.get, None):
+    """The process's loop: a call taken, its value (or error) sent back, until the caller
+    closes its end."""
+    while True:
+        try:
+            function, args = pickle.loads(calls.recv_bytes())
+        except EOFError:
+            return
         try:
             answer = (True, function(*args))
         except Exception as err:  # raised again in the caller's process
             answer = (False, err)
-        answers.put(answer)
+        try:
+            answers.send(answer)
+        except (pickle.PicklingError, TypeError, AttributeError) as err:
+            answers.send((False, SideProcessError(f"its answer could not be sent: {err}")))
 
 
 class SideProcess:
     """One spawned process that computes the calls sent to it, one after the other.
 
     Started at once, so that it imports NumPy, SciPy and the grids (and what
-    :meth:`preload` names) while the caller goes on. A call is queued without waiting for
-    the process to take it. A context manager: leaving it stops the process, finished or
-    not, so that an interrupted run leaves nothing behind. Spawned, so the caller's main
-    module is imported there again: a script that starts an estimates run needs ``if
-    __name__ == "__main__":``, as for any spawned process; without it the process stops,
-    and :meth:`Pending.get` says so rather than wait.
+    :meth:`preload` names) while the caller goes on. A call is pickled in :meth:`submit`
+    and sent from a thread of this object's own, so that a call larger than the pipe's
+    buffer does not wait there for the process to take it. An answer that large waits for
+    :meth:`Pending.get`, and the process's next call with it. A context manager: leaving it
+    stops the process, finished or not, and that thread, so that an interrupted run leaves
+    nothing behind. Spawned, so the caller's main module is imported there again: a script
+    that starts an estimates run needs ``if __name__ == "__main__":``, as for any spawned
+    process; without it the process stops, and :meth:`Pending.get` says so rather than
+    wait.
+
+    Plain pipes, not :class:`multiprocessing.Queue`: a queue's named semaphores are
+    unlinked by whichever thread drops them last, and when that was its feeder thread at
+    the interpreter's exit, the resource tracker warned of a leak on stderr.
     """
 
     def __init__(self):
         context = multiprocessing.get_context("spawn")
-        self._calls, self._answers = context.Queue(), context.Queue()
-        self._process = context.Process(target=_serve, args=(self._calls, self._answers),
+        calls_there, self._calls = context.Pipe(duplex=False)
+        self._answers, answers_there = context.Pipe(duplex=False)
+        self._process = context.Process(target=_serve, args=(calls_there, answers_there),
                                         daemon=True, name="pooling side")  # fmt: skip
         self._process.start()
+        # Only the process holds those ends now: once it stops, a send here fails rather
+        # than wait, and a receive here ends.
+        calls_there.close()
+        answers_there.close()
         #: The process's id.
         self.pid = self._process.pid
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send_all, daemon=True,
+                                        name="pooling side sender")  # fmt: skip
+        self._sender.start()
         # Apart: a call may be queued while another thread waits for an answer.
         self._sending, self._receiving = threading.Lock(), threading.Lock()
         self._sent, self._received = 0, []
@@ -85,10 +110,20 @@ class SideProcess:
         return self
 
     def __exit__(self, *exc) -> None:
-        # Calls not taken yet are dropped, not flushed to a process about to stop.
-        self._calls.cancel_join_thread()
         self._process.terminate()
         self._process.join()
+        # Calls not sent yet are dropped; one being sent fails now that nobody reads.
+        self._outbox.put(None)
+        self._sender.join()
+        self._calls.close()
+        self._answers.close()
+
+    def _send_all(self) -> None:
+        for call in iter(self._outbox.get, None):
+            try:
+                self._calls.send_bytes(call)
+            except OSError:  # the process has stopped: Pending.get says so
+                return
 
     def preload(self, *modules: str) -> None:
         """Import these modules there now, before a call needs them."""
@@ -96,27 +131,33 @@ class SideProcess:
 
     def submit(self, function, *args) -> Pending:
         """Queue ``function(*args)`` (both picklable); the answers come in order of sending."""
+        call = pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL)
         with self._sending:
-            self._calls.put((function, args))
+            self._outbox.put(call)
             self._sent += 1
             return Pending(self, self._sent - 1)
 
     def _answer(self, number: int):
         with self._receiving:
             while len(self._received) <= number:
-                try:
-                    self._received.append(self._answers.get(timeout=0.2))
-                except queue.Empty:
-                    if not self._process.is_alive():
-                        raise SideProcessError(
-                            f"the estimates run's side process stopped (exit code "
-                            f"{self._process.exitcode}); fix: a script that starts an "
-                            "estimates run needs if __name__ == '__main__':"
-                        ) from None
+                if self._answers.poll(0.2):
+                    try:
+                        self._received.append(self._answers.recv())
+                    except EOFError:
+                        raise self._stopped() from None
+                elif not self._process.is_alive():
+                    raise self._stopped()
         returned, value = self._received[number]
         if not returned:
             raise value
         return value
+
+    def _stopped(self) -> SideProcessError:
+        self._process.join(timeout=10)  # closed its end: exiting, if not yet gone
+        return SideProcessError(
+            f"the estimates run's side process stopped (exit code {self._process.exitcode}); "
+            "fix: a script that starts an estimates run needs if __name__ == '__main__':"
+        )
 
 
 class Pending:
